@@ -1,0 +1,48 @@
+// swift-tools-version: 6.2
+import PackageDescription
+
+// Build settings shared by every Swift target.
+//
+// `REGIONS_INTERNAL_CHECKS`: define it (`-Xswiftc -DREGIONS_INTERNAL_CHECKS`) to turn on the
+// layers' internal invariant checks (table consistency after every operation). Off by default:
+// the checks cost more than the operations they check.
+let swiftSettings: [SwiftSetting] = [
+  .swiftLanguageMode(.v6),
+  .enableUpcomingFeature("ExistentialAny"),
+  .enableUpcomingFeature("InternalImportsByDefault"),
+]
+
+let package = Package(
+  name: "Regions",
+  products: [
+    .library(name: "Regions", targets: ["Regions"]),
+    .library(name: "Layers", targets: ["Layers"]),
+  ],
+  targets: [
+    // C: OS calls and (later) the interposed malloc family. No policy lives here.
+    .target(name: "RegionMacrosSupport"),
+    .target(name: "Layers", dependencies: ["RegionMacrosSupport"], swiftSettings: swiftSettings),
+    .target(name: "Regions", dependencies: ["Layers"], swiftSettings: swiftSettings),
+
+    // Shared test support: the randomized conformance checker every layer runs.
+    .target(
+      name: "RegionsTestSupport", dependencies: ["Layers"], path: "Tests/RegionsTestSupport",
+      swiftSettings: swiftSettings),
+    .testTarget(
+      name: "LayersTests", dependencies: ["Layers", "RegionsTestSupport"],
+      swiftSettings: swiftSettings),
+    .testTarget(
+      name: "RegionsTests", dependencies: ["Regions", "RegionsTestSupport"],
+      swiftSettings: swiftSettings),
+
+    // Examples: executables a user runs with `swift run -c release <name>`.
+    .executableTarget(
+      name: "countinglayer", dependencies: ["Regions"], path: "Examples/countinglayer",
+      swiftSettings: swiftSettings),
+
+    // Benchmarks are programs, never timed tests.
+    .executableTarget(
+      name: "layerbench", dependencies: ["Layers"], path: "Benchmarks/layerbench",
+      swiftSettings: swiftSettings),
+  ]
+)

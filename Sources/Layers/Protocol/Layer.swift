@@ -1,0 +1,57 @@
+/// A composable allocator: a value that hands out and takes back blocks of memory.
+///
+/// Most layers wrap a *parent* layer they get memory from (see ``WrappingLayer``); *source*
+/// layers such as ``Mmap`` and ``System`` have none. Layers compose statically: the
+/// declared stack `Stats { Chunk(4096) { Mmap() } }` *is* the type
+/// `Stats<Chunk<Mmap>>`, and a release build inlines the whole allocation path.
+///
+/// Deallocation is *sized*: the caller passes back the `byteCount` and `alignment` it asked
+/// for. Every requirement beyond the three below has a default implementation.
+///
+/// A layer must never call `malloc`, create class instances, arrays, strings or escaping
+/// closures on its allocate/deallocate path: in hook mode that would recurse. Metadata a
+/// layer needs comes from its parent or from pages.
+public protocol Layer {
+  /// Returns a block of at least `byteCount` bytes aligned to `alignment`, or nil when the
+  /// layer (or its parent) cannot serve the request.
+  ///
+  /// - Parameters:
+  ///   - byteCount: zero or more bytes. Zero returns a distinct block that must still be
+  ///     deallocated with `byteCount: 0`.
+  ///   - alignment: a power of two.
+  /// - Precondition: `byteCount >= 0`, `alignment` a power of two, and the padded size
+  ///   representable as `Int`; built-in layers stop the program with a message otherwise.
+  mutating func allocate(byteCount: Int, alignment: Int) -> UnsafeMutableRawPointer?
+
+  /// Takes back a block this layer returned, with the same `byteCount` and `alignment`.
+  mutating func deallocate(_ pointer: UnsafeMutableRawPointer, byteCount: Int, alignment: Int)
+
+  /// Gives back everything the layer holds to its parent. Counters survive.
+  mutating func reset()
+
+  /// Appends one line per layer, outermost first, describing the layer's state.
+  ///
+  /// The default appends the layer's type name; wrapping layers then append their parent's
+  /// lines. Not on the allocation path: it may allocate.
+  func appendReport(to lines: inout [String])
+}
+
+extension Layer {
+  public func appendReport(to lines: inout [String]) {
+    lines.append(_layerName(Self.self))
+  }
+
+  /// The state of every layer in the stack, one line per layer, outermost first.
+  public var report: String {
+    var lines: [String] = []
+    appendReport(to: &lines)
+    return lines.joined(separator: "\n")
+  }
+}
+
+/// The name of a layer type without its generic arguments: `Chunk` for `Chunk<Mmap>`.
+public func _layerName(_ type: Any.Type) -> String {
+  let full = _typeName(type, qualified: false)
+  if let bracket = full.firstIndex(of: "<") { return String(full[..<bracket]) }
+  return full
+}

@@ -1,0 +1,78 @@
+// OS calls for pages. No policy: callers decide what to map and when.
+#define _GNU_SOURCE
+#include "RegionMacrosSupport.h"
+
+#include <errno.h>
+#include <stdatomic.h>
+#include <sys/mman.h>
+#include <unistd.h>
+
+static size_t cached_page_size;
+static _Atomic int failing_maps;
+
+size_t regions_page_size(void) {
+  size_t size = cached_page_size;
+  if (size == 0) {
+    size = (size_t)sysconf(_SC_PAGESIZE);
+    cached_page_size = size;
+  }
+  return size;
+}
+
+static void *map_exact(size_t byte_count) {
+  void *address =
+      mmap(NULL, byte_count, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+  return address == MAP_FAILED ? NULL : address;
+}
+
+void *regions_os_map(size_t byte_count, size_t alignment) {
+  if (atomic_load_explicit(&failing_maps, memory_order_relaxed) > 0 &&
+      atomic_fetch_sub(&failing_maps, 1) > 0) {
+    errno = ENOMEM;
+    return NULL;
+  }
+  size_t page = regions_page_size();
+  if (alignment <= page) return map_exact(byte_count);
+  // Over-map by the alignment, then trim the unaligned head and the tail.
+  size_t padded = byte_count + alignment - page;
+  if (padded < byte_count) {
+    errno = ENOMEM;
+    return NULL;
+  }
+  char *raw = map_exact(padded);
+  if (raw == NULL) return NULL;
+  uintptr_t start = ((uintptr_t)raw + alignment - 1) & ~(uintptr_t)(alignment - 1);
+  size_t head = start - (uintptr_t)raw;
+  size_t tail = padded - head - byte_count;
+  if (head > 0) munmap(raw, head);
+  if (tail > 0) munmap((char *)start + byte_count, tail);
+  return (void *)start;
+}
+
+int regions_os_unmap(void *address, size_t byte_count) { return munmap(address, byte_count); }
+
+int regions_os_discard(void *address, size_t byte_count) {
+  return madvise(address, byte_count, MADV_DONTNEED);
+}
+
+int regions_os_protect(void *address, size_t byte_count, bool accessible) {
+  return mprotect(address, byte_count, accessible ? PROT_READ | PROT_WRITE : PROT_NONE);
+}
+
+int regions_errno(void) { return errno; }
+
+void regions_os_fail_next_maps(int count) {
+  atomic_store_explicit(&failing_maps, count, memory_order_relaxed);
+}
+
+void regions_write_stderr(const char *bytes, size_t count) {
+  while (count > 0) {
+    ssize_t written = write(2, bytes, count);
+    if (written <= 0) {
+      if (written < 0 && errno == EINTR) continue;
+      return;
+    }
+    bytes += written;
+    count -= (size_t)written;
+  }
+}

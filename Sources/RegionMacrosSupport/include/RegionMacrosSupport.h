@@ -1,0 +1,59 @@
+// RegionMacrosSupport: the C layer under Regions.
+//
+// Holds OS calls (pages, errno), the ground allocator's entry points and the per-thread
+// slots the malloc hook uses. Every symbol is prefixed `regions_`. No policy lives here:
+// which region serves a request, and what happens to a block, is decided in Swift.
+#ifndef REGION_MACROS_SUPPORT_H
+#define REGION_MACROS_SUPPORT_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <stdbool.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+// MARK: - Pages
+
+/// The OS page size in bytes (cached after the first call).
+size_t regions_page_size(void);
+
+/// Maps `byte_count` bytes (a multiple of the page size) of zeroed, read-write anonymous
+/// memory aligned to `alignment` (a power of two). Returns NULL and sets errno on failure.
+void *regions_os_map(size_t byte_count, size_t alignment);
+
+/// Unmaps pages mapped by `regions_os_map`. Returns 0, or -1 with errno set.
+int regions_os_unmap(void *address, size_t byte_count);
+
+/// Tells the OS it may drop the contents of these pages (they read back as zero).
+int regions_os_discard(void *address, size_t byte_count);
+
+/// Sets the protection of pages: `writable` false makes them inaccessible.
+int regions_os_protect(void *address, size_t byte_count, bool accessible);
+
+/// The calling thread's errno.
+int regions_errno(void);
+
+/// Test support: make the next `count` calls to `regions_os_map` fail with ENOMEM.
+void regions_os_fail_next_maps(int count);
+
+// MARK: - The ground
+
+/// The process allocator that serves allocations outside every region: the next malloc in
+/// symbol order (glibc, or a preloaded jemalloc / mimalloc), never the Regions hook.
+void *regions_ground_malloc(size_t byte_count);
+void *regions_ground_aligned(size_t alignment, size_t byte_count);
+void regions_ground_free(void *pointer);
+size_t regions_ground_usable_size(void *pointer);
+
+// MARK: - Output
+
+/// Writes bytes to standard error with write(2): no buffering, no allocation.
+void regions_write_stderr(const char *bytes, size_t count);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif
