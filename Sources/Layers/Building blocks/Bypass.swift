@@ -14,4 +14,7 @@ public struct Bypass<Parent: Layer>: WrappingLayer {
   public init(@LayerBuilder parent: () -> Parent) {
     self.parent = parent()
   }
+
+  /// Bypass keeps no state, so it is as thread-safe as its parent.
+  public static var isThreadSafe: Bool { Parent.isThreadSafe }
 }

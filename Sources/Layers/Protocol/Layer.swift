@@ -29,6 +29,13 @@ public protocol Layer {
   /// Gives back everything the layer holds to its parent. Counters survive.
   mutating func reset()
 
+  /// Whether concurrent calls to one instance (through a pointer to it) are safe.
+  ///
+  /// A region calls a stack whose top layer says false under the region's lock, and one
+  /// that says true (``Locked``, ``PerThread``) without it. Defaults to false; a wrapping
+  /// layer that keeps no state of its own may forward its parent's answer.
+  static var isThreadSafe: Bool { get }
+
   /// Appends one line per layer, outermost first, describing the layer's state.
   ///
   /// The default appends the layer's type name; wrapping layers then append their parent's
@@ -37,6 +44,8 @@ public protocol Layer {
 }
 
 extension Layer {
+  public static var isThreadSafe: Bool { false }
+
   public func appendReport(to lines: inout [String]) {
     lines.append(_layerName(Self.self))
   }

@@ -52,6 +52,30 @@ size_t regions_ground_usable_size(void *pointer);
 /// Writes bytes to standard error with write(2): no buffering, no allocation.
 void regions_write_stderr(const char *bytes, size_t count);
 
+
+// MARK: - Lock
+
+/// A mutual-exclusion lock in one 32-bit word (0 when unlocked): a few spins, then futex
+/// waits. Never allocates. Zero-initialize before first use.
+typedef struct { _Atomic uint32_t state; } regions_lock_t;
+
+void regions_lock_acquire_slow(regions_lock_t *lock);
+void regions_lock_release_slow(regions_lock_t *lock);
+
+/// Takes the lock: one compare-and-swap when uncontended.
+static inline void regions_lock_acquire(regions_lock_t *lock) {
+  uint32_t expected = 0;
+  if (!__atomic_compare_exchange_n((uint32_t *)&lock->state, &expected, 1, false,
+                                   __ATOMIC_ACQUIRE, __ATOMIC_RELAXED))
+    regions_lock_acquire_slow(lock);
+}
+
+/// Releases the lock: one atomic exchange when nobody waits.
+static inline void regions_lock_release(regions_lock_t *lock) {
+  if (__atomic_exchange_n((uint32_t *)&lock->state, 0, __ATOMIC_RELEASE) == 2)
+    regions_lock_release_slow(lock);
+}
+
 #ifdef __cplusplus
 }
 #endif
