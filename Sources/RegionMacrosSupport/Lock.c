@@ -23,7 +23,9 @@ void regions_lock_acquire_slow(regions_lock_t *lock) {
         __atomic_compare_exchange_n(state, &expected, 1, false, __ATOMIC_ACQUIRE,
                                     __ATOMIC_RELAXED))
       return;
+#if defined(__x86_64__) || defined(__i386__)
     __builtin_ia32_pause();
+#endif
   }
   while (__atomic_exchange_n(state, 2, __ATOMIC_ACQUIRE) != 0) futex_wait(lock, 2);
 }
