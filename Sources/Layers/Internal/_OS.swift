@@ -9,16 +9,18 @@ internal enum _Pages {
   static var size: Int { Int(regions_page_size()) }
 
   /// Maps `byteCount` (a page multiple) zeroed bytes aligned to `alignment`, or nil.
+  ///
+  /// Goes through the page routes, so that in hook mode the pages are recorded as a span of
+  /// the region being served (and withheld from the OS while a block in them is live).
   @usableFromInline @inline(never)
   static func map(byteCount: Int, alignment: Int) -> UnsafeMutableRawPointer? {
-    regions_os_map(byteCount, alignment)
+    regions_pages_acquire(byteCount, alignment)
   }
 
-  /// Unmaps pages returned by `map`.
+  /// Gives back pages returned by `map`.
   @usableFromInline @inline(never)
   static func unmap(_ pointer: UnsafeMutableRawPointer, byteCount: Int) {
-    let result = regions_os_unmap(pointer, byteCount)
-    precondition(result == 0, "Regions: munmap(\(pointer), \(byteCount)) failed, errno \(regions_errno())")
+    regions_pages_release(pointer, byteCount)
   }
 }
 

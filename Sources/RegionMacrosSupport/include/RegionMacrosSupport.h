@@ -76,6 +76,83 @@ static inline void regions_lock_release(regions_lock_t *lock) {
     regions_lock_release_slow(lock);
 }
 
+// MARK: - The hook
+
+/// Whether this build interposes the malloc family (not under ASan / TSan).
+bool regions_hook_is_compiled(void);
+
+/// The Swift runtime's answers for the hook. Installed once by Regions; every pointer is
+/// called with the calling thread marked as inside the hook, so allocations made while
+/// answering go to the ground instead of recursing.
+typedef struct {
+  /// Serves an allocation from the current task's innermost open region. Returns the block,
+  /// or NULL with *to_ground set when no region is open for this task (the ground serves it).
+  void *(*allocate)(size_t byte_count, size_t alignment, bool *to_ground);
+  /// Frees a block if a region owns it; returns false for anything else.
+  bool (*deallocate)(void *pointer);
+  /// The usable size of a region block, or -1 when no region owns the pointer.
+  long (*usable_size)(void *pointer);
+  /// Resizes a region block (keeping it with its owner); only called for region blocks.
+  void *(*reallocate)(void *pointer, size_t byte_count);
+} regions_hook_routes;
+
+/// Installs the routes (once; later calls are ignored).
+void regions_hook_install(const regions_hook_routes *routes);
+
+/// Open regions in the process. While zero, allocations pass straight to the ground after
+/// one relaxed load.
+void regions_hook_open_regions_add(long delta);
+/// Region spans in the process. While zero, frees pass straight to the ground.
+void regions_hook_spans_add(long delta);
+
+/// malloc_usable_size as the program sees it (through the hook), for tests and examples.
+size_t regions_malloc_usable_size(void *pointer);
+
+/// Counters for tests: allocations served by the ground while the thread was inside the hook
+/// (each one a would-be recursion), and calls that reached the routes.
+unsigned long regions_hook_reentries(void);
+unsigned long regions_hook_routed_allocations(void);
+
+/// Marks the calling thread as inside (or outside) the hook; returns the previous state.
+bool regions_hook_set_inside(bool inside);
+
+/// The region currently being served on this thread (opaque to C), for page-source tagging.
+void *regions_serving_region(void);
+void regions_set_serving_region(void *region);
+
+// MARK: - Page routes
+
+/// How Regions learns which pages serve which region: source layers get pages through
+/// regions_pages_acquire / regions_pages_release, which go to these routes once installed
+/// (and straight to the OS before).
+typedef struct {
+  void *(*acquire)(size_t byte_count, size_t alignment);
+  void (*release)(void *address, size_t byte_count);
+} regions_page_routes;
+
+void regions_pages_install(const regions_page_routes *routes);
+void *regions_pages_acquire(size_t byte_count, size_t alignment);
+void regions_pages_release(void *address, size_t byte_count);
+
+// MARK: - Atomics on plain words (for tables shared across threads)
+
+static inline void *regions_atomic_load_pointer(void *const *slot) {
+  return __atomic_load_n((void **)slot, __ATOMIC_ACQUIRE);
+}
+static inline void regions_atomic_store_pointer(void **slot, void *value) {
+  __atomic_store_n(slot, value, __ATOMIC_RELEASE);
+}
+static inline bool regions_atomic_cas_pointer(void **slot, void *expected, void *desired) {
+  return __atomic_compare_exchange_n(slot, &expected, desired, false, __ATOMIC_ACQ_REL,
+                                     __ATOMIC_ACQUIRE);
+}
+static inline long regions_atomic_add(long *word, long delta) {
+  return __atomic_add_fetch(word, delta, __ATOMIC_ACQ_REL);
+}
+static inline long regions_atomic_load(const long *word) {
+  return __atomic_load_n((long *)word, __ATOMIC_ACQUIRE);
+}
+
 #ifdef __cplusplus
 }
 #endif

@@ -1,0 +1,28 @@
+import RegionMacrosSupport
+
+extension Region {
+  /// The type of the region's layer stack, e.g. `Stats<Chunk<Mmap>>`.
+  public var stackType: String { node.stackName }
+
+  /// Whether the region still serves allocations (its scope has not ended).
+  public var isOpen: Bool { node.core.withLock { node.core.pointee.isOpen } }
+
+  /// Blocks the region served through the hook that are still live.
+  public var liveBlocks: Int { node.core.withLock { node.core.pointee.liveBlocks } }
+
+  /// What the region's layers report so far, one line per layer (empty once closed).
+  public var report: String {
+    node.core.withLock { node.core.pointee.isOpen ? node._stackReport() : "" }
+  }
+}
+
+extension Region {
+  /// Whether this build routes the malloc family into regions (false under ASan / TSan,
+  /// where only explicit mode works).
+  public static var hookIsActive: Bool { regions_hook_is_compiled() }
+}
+
+/// `malloc_usable_size` as the program sees it: exact for region blocks.
+public func mallocUsableSize(_ pointer: UnsafeMutableRawPointer) -> Int {
+  regions_malloc_usable_size(pointer)
+}
