@@ -37,6 +37,9 @@ let package = Package(
 
     // Examples: executables a user runs with `swift run -c release <name>`.
     .executableTarget(
+      name: "binarytree", dependencies: ["Regions"], path: "Examples/binarytree",
+      swiftSettings: swiftSettings),
+    .executableTarget(
       name: "countinglayer", dependencies: ["Regions"], path: "Examples/countinglayer",
       swiftSettings: swiftSettings),
 

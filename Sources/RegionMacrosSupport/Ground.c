@@ -25,17 +25,9 @@
 #define REGIONS_NO_HOOK 1
 #endif
 
-static __thread bool inside_hook;
-static __thread void *serving_region;
-
-bool regions_hook_set_inside(bool inside) {
-  bool previous = inside_hook;
-  inside_hook = inside;
-  return previous;
-}
-
-void *regions_serving_region(void) { return serving_region; }
-void regions_set_serving_region(void *region) { serving_region = region; }
+REGIONS_TLS bool regions_inside_hook;
+REGIONS_TLS void *regions_serving;
+#define inside_hook regions_inside_hook
 
 size_t regions_malloc_usable_size(void *pointer) { return malloc_usable_size(pointer); }
 
@@ -46,7 +38,6 @@ void regions_hook_install(const regions_hook_routes *routes) { (void)routes; }
 void regions_hook_open_regions_add(long delta) { (void)delta; }
 void regions_hook_spans_add(long delta) { (void)delta; }
 unsigned long regions_hook_reentries(void) { return 0; }
-unsigned long regions_hook_routed_allocations(void) { return 0; }
 
 void *regions_ground_malloc(size_t byte_count) { return malloc(byte_count); }
 void *regions_ground_aligned(size_t alignment, size_t byte_count) {
@@ -146,7 +137,6 @@ static regions_hook_routes routes;
 static _Atomic long open_regions;
 static _Atomic long region_spans;
 static _Atomic unsigned long reentries;
-static _Atomic unsigned long routed_allocations;
 
 void regions_hook_install(const regions_hook_routes *new_routes) {
   if (routes.allocate == NULL) routes = *new_routes;
@@ -155,7 +145,6 @@ void regions_hook_install(const regions_hook_routes *new_routes) {
 void regions_hook_open_regions_add(long delta) { atomic_fetch_add(&open_regions, delta); }
 void regions_hook_spans_add(long delta) { atomic_fetch_add(&region_spans, delta); }
 unsigned long regions_hook_reentries(void) { return atomic_load(&reentries); }
-unsigned long regions_hook_routed_allocations(void) { return atomic_load(&routed_allocations); }
 
 static inline bool regions_open(void) {
   return __builtin_expect(atomic_load_explicit(&open_regions, memory_order_relaxed) != 0, 0);
@@ -172,7 +161,6 @@ static void *route_allocate(size_t byte_count, size_t alignment, bool *to_ground
     *to_ground = true;
     return NULL;
   }
-  atomic_fetch_add_explicit(&routed_allocations, 1, memory_order_relaxed);
   inside_hook = true;
   void *result = routes.allocate(byte_count, alignment, to_ground);
   inside_hook = false;

@@ -108,17 +108,70 @@ void regions_hook_spans_add(long delta);
 /// malloc_usable_size as the program sees it (through the hook), for tests and examples.
 size_t regions_malloc_usable_size(void *pointer);
 
-/// Counters for tests: allocations served by the ground while the thread was inside the hook
-/// (each one a would-be recursion), and calls that reached the routes.
+/// Counter for tests: allocations served by the ground because the thread was already inside
+/// the hook (each one a would-be recursion).
 unsigned long regions_hook_reentries(void);
-unsigned long regions_hook_routed_allocations(void);
+
+// MARK: - Per-thread slots (initial-exec TLS: one instruction to reach)
+
+#define REGIONS_TLS __thread __attribute__((tls_model("initial-exec")))
+extern REGIONS_TLS bool regions_inside_hook;
+extern REGIONS_TLS void *regions_serving;
+extern REGIONS_TLS char regions_thread_identity;
 
 /// Marks the calling thread as inside (or outside) the hook; returns the previous state.
-bool regions_hook_set_inside(bool inside);
+static inline bool regions_hook_set_inside(bool inside) {
+  bool previous = regions_inside_hook;
+  regions_inside_hook = inside;
+  return previous;
+}
 
 /// The region currently being served on this thread (opaque to C), for page-source tagging.
-void *regions_serving_region(void);
-void regions_set_serving_region(void *region);
+static inline void *regions_serving_region(void) { return regions_serving; }
+static inline void regions_set_serving_region(void *region) { regions_serving = region; }
+
+/// A unique identity for the calling thread (the address of a thread-local).
+static inline const void *regions_current_thread(void) { return &regions_thread_identity; }
+
+// MARK: - Region lock
+
+/// The lock of a region: biased towards the thread that created it, which takes it with
+/// plain stores (no atomic read-modify-write). The first time another thread takes it, the
+/// bias is revoked for good (one membarrier(2) call) and every thread uses `mutex`.
+/// Zero-initialize, then call regions_region_lock_init on the owning thread.
+typedef struct {
+  regions_lock_t mutex;
+  uint32_t revoked;
+  const void *owner;
+  uint32_t owner_inside;
+} regions_region_lock_t;
+
+/// Biases the lock towards the calling thread (when the kernel supports membarrier).
+void regions_region_lock_init(regions_region_lock_t *lock);
+void regions_region_lock_acquire_slow(regions_region_lock_t *lock);
+
+/// Takes the lock; returns whether it was taken biased (pass that to release).
+static inline bool regions_region_lock_acquire(regions_region_lock_t *lock) {
+  if (lock->owner == regions_current_thread()) {
+    __atomic_store_n(&lock->owner_inside, 1, __ATOMIC_RELAXED);
+    __atomic_signal_fence(__ATOMIC_SEQ_CST);
+    if (!__atomic_load_n(&lock->revoked, __ATOMIC_RELAXED)) return true;
+    __atomic_store_n(&lock->owner_inside, 0, __ATOMIC_RELEASE);
+  }
+  regions_region_lock_acquire_slow(lock);
+  return false;
+}
+
+static inline void regions_region_lock_release(regions_region_lock_t *lock, bool biased) {
+  if (biased) {
+    __atomic_store_n(&lock->owner_inside, 0, __ATOMIC_RELEASE);
+  } else {
+    regions_lock_release(&lock->mutex);
+  }
+}
+
+/// Counter for tests: biases revoked so far.
+unsigned long regions_region_lock_revocations(void);
 
 // MARK: - Page routes
 

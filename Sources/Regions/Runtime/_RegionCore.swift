@@ -8,7 +8,7 @@ import RegionMacrosSupport
 /// without the lock as a hint and then again under it.
 struct _RegionCore {
   /// First, so that the core's address is the lock's.
-  var lock = regions_lock_t()
+  var lock = regions_region_lock_t()
   var isOpen = true
   /// The region object (one) plus one per span of the region.
   var references = 1
@@ -32,11 +32,12 @@ extension UnsafeMutablePointer where Pointee == _RegionCore {
     let raw = _groundAllocate(MemoryLayout<_RegionCore>.size)
     let core = raw.bindMemory(to: _RegionCore.self, capacity: 1)
     core.initialize(to: _RegionCore())
+    regions_region_lock_init(core._lock)
     return core
   }
 
-  var _lock: UnsafeMutablePointer<regions_lock_t> {
-    UnsafeMutableRawPointer(self).assumingMemoryBound(to: regions_lock_t.self)
+  var _lock: UnsafeMutablePointer<regions_region_lock_t> {
+    UnsafeMutableRawPointer(self).assumingMemoryBound(to: regions_region_lock_t.self)
   }
 
   /// Runs `body` holding the core's lock, with this thread marked as inside the hook so that
@@ -45,10 +46,10 @@ extension UnsafeMutablePointer where Pointee == _RegionCore {
   @inline(__always)
   func withLock<R>(_ body: () -> R) -> R {
     let wasInside = regions_hook_set_inside(true)
-    regions_lock_acquire(_lock)
+    let biased = regions_region_lock_acquire(_lock)
     let result = body()
     let dead = pointee.references == 0
-    regions_lock_release(_lock)
+    regions_region_lock_release(_lock, biased)
     _ = regions_hook_set_inside(wasInside)
     if dead {
       deinitialize(count: 1)
