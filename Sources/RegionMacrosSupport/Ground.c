@@ -27,6 +27,7 @@
 
 REGIONS_TLS bool regions_inside_hook;
 REGIONS_TLS void *regions_serving;
+REGIONS_TLS const void *regions_sync_binding;
 #define inside_hook regions_inside_hook
 
 size_t regions_malloc_usable_size(void *pointer) { return malloc_usable_size(pointer); }

@@ -5,9 +5,10 @@ extension Region {
   /// memory that still holds a live block (an object returned from the scope) stays mapped
   /// until that block is freed.
   ///
-  /// - Complexity: entering and leaving cost two small allocations and a task-local binding;
-  ///   each allocation inside costs the stack's allocate plus a task-local lookup and a lock.
-  @discardableResult
+  /// - Complexity: entering and leaving cost a few small ground allocations and a task-local
+  ///   binding; each allocation inside costs the stack's allocate plus a task-local lookup
+  ///   and the region's lock (see Docs/Design.md for measured figures).
+  @inlinable @discardableResult
   public static func enter<Stack: Layer, Result>(
     _ stack: consuming Stack, onExhaustion: ExhaustionPolicy = .stop,
     _ body: () throws -> Result
@@ -19,19 +20,19 @@ extension Region {
   /// Runs `body` with `stack` serving every heap allocation. Afterwards `stack` holds the
   /// final state of its layers (Stats' counts, Check's verdict) and has been reset, ready to
   /// be entered again.
-  @discardableResult
+  @inlinable @discardableResult
   public static func enter<Stack: Layer, Result>(
     _ stack: inout Stack, onExhaustion: ExhaustionPolicy = .stop,
     _ body: () throws -> Result
   ) rethrows -> Result {
-    let region = open(&stack, onExhaustion)
-    defer { withUnsafeMutablePointer(to: &stack) { $0.initialize(to: close(region)) } }
-    return try $_current.withValue(region, operation: body)
+    let region = _open(&stack, onExhaustion)
+    defer { _close(region, into: &stack) }
+    return try _bind(region, body)
   }
 
   /// Runs the asynchronous `body` with `stack` serving every heap allocation of this task
   /// and of its child tasks; the stack is consumed.
-  @discardableResult
+  @inlinable @discardableResult
   public static func enter<Stack: Layer, Result>(
     _ stack: consuming Stack, onExhaustion: ExhaustionPolicy = .stop,
     isolation: isolated (any Actor)? = #isolation,
@@ -43,22 +44,22 @@ extension Region {
 
   /// Runs the asynchronous `body` with `stack` serving every heap allocation of this task
   /// and of its child tasks. Afterwards `stack` holds its final state and has been reset.
-  @discardableResult
+  @inlinable @discardableResult
   public static func enter<Stack: Layer, Result>(
     _ stack: inout Stack, onExhaustion: ExhaustionPolicy = .stop,
     isolation: isolated (any Actor)? = #isolation,
     _ body: () async throws -> Result
   ) async rethrows -> Result {
-    let region = open(&stack, onExhaustion)
-    defer { withUnsafeMutablePointer(to: &stack) { $0.initialize(to: close(region)) } }
-    return try await $_current.withValue(region, operation: body, isolation: isolation)
+    let region = _open(&stack, onExhaustion)
+    defer { _close(region, into: &stack) }
+    return try await _bind(region, isolation: isolation, body)
   }
 
   /// Runs `body` with its allocations going to the next region out (or the ground): for
   /// results that must outlive the current region. Nested escapes walk further out.
   @discardableResult
   public static func escape<Result>(_ body: () throws -> Result) rethrows -> Result {
-    try $_current.withValue(outward(), operation: body)
+    try _Hook.withSyncBinding(outward(), body)
   }
 
   /// Runs the asynchronous `body` with its allocations going to the next region out.
@@ -84,17 +85,38 @@ extension Region {
     innermostOpen(_current)?.parent
   }
 
-  static func open<Stack: Layer>(_ stack: inout Stack, _ exhaustion: ExhaustionPolicy) -> _StackRegion<Stack> {
-    _Hook.start()
-    let parent = _current
-    // Move the caller's stack into the region; the variable gets the final state back.
-    let moved = withUnsafeMutablePointer(to: &stack) { $0.move() }
-    let region = _StackRegion(stack: moved, parent: parent, exhaustion: exhaustion)
-    return region
+  /// Moves `stack` into ground storage and opens a region over it.
+  @inlinable
+  static func _open<Stack: Layer>(_ stack: inout Stack, _ exhaustion: ExhaustionPolicy)
+    -> _RegionNode
+  {
+    let storage = _RegionNode._stackStorage(
+      byteCount: MemoryLayout<Stack>.size, alignment: MemoryLayout<Stack>.alignment)
+    let typed = storage.bindMemory(to: Stack.self, capacity: 1)
+    withUnsafeMutablePointer(to: &stack) { typed.moveInitialize(from: $0, count: 1) }
+    return _RegionNode(
+      stack: storage, operations: _StackOperations(Stack.self), exhaustion: exhaustion,
+      stackName: String(describing: Stack.self))
   }
 
-  static func close<Stack: Layer>(_ region: _StackRegion<Stack>) -> Stack {
+  /// Closes the region (its stack reset) and moves the stack's final state back.
+  @inlinable
+  static func _close<Stack: Layer>(_ region: _RegionNode, into stack: inout Stack) {
     region.close()
-    return region.takeStack()
+    let typed = region.stack.assumingMemoryBound(to: Stack.self)
+    withUnsafeMutablePointer(to: &stack) { $0.moveInitialize(from: typed, count: 1) }
+    _RegionNode._freeStackStorage(region.stack)
+  }
+
+  @usableFromInline
+  static func _bind<Result>(_ region: _RegionNode, _ body: () throws -> Result) rethrows -> Result {
+    try _Hook.withSyncBinding(region, body)
+  }
+
+  @usableFromInline
+  static func _bind<Result>(
+    _ region: _RegionNode, isolation: isolated (any Actor)?, _ body: () async throws -> Result
+  ) async rethrows -> Result {
+    try await $_current.withValue(region, operation: body, isolation: isolation)
   }
 }

@@ -26,3 +26,11 @@ extension Region {
 public func mallocUsableSize(_ pointer: UnsafeMutableRawPointer) -> Int {
   regions_malloc_usable_size(pointer)
 }
+
+extension Region {
+  /// Gives back to the OS the pages the runtime keeps for reuse after regions close (at
+  /// most 64 MiB; see Docs/Design.md).
+  public static func releaseCachedPages() {
+    _PageCache.releaseAll()
+  }
+}

@@ -130,6 +130,13 @@ static inline bool regions_hook_set_inside(bool inside) {
 static inline void *regions_serving_region(void) { return regions_serving; }
 static inline void regions_set_serving_region(void *region) { regions_serving = region; }
 
+/// The region bound by the synchronous scope running on this thread (NULL: none, so ask the
+/// task-local). While a synchronous body runs, its thread runs nothing else, so this equals
+/// the task-local binding for every allocation the thread makes.
+extern REGIONS_TLS const void *regions_sync_binding;
+static inline const void *regions_get_sync_binding(void) { return regions_sync_binding; }
+static inline void regions_set_sync_binding(const void *binding) { regions_sync_binding = binding; }
+
 /// A unique identity for the calling thread (the address of a thread-local).
 static inline const void *regions_current_thread(void) { return &regions_thread_identity; }
 

@@ -16,7 +16,8 @@ enum _Hook {
     if started { return }
     started = true
     key = UnsafeRawPointer(Unmanaged.passUnretained(Region.$_current).toOpaque())
-    _ = _PageMap.directory
+    _PageMap.start()
+    _PageCache.start()
     var pages = regions_page_routes(acquire: _Spans.acquire, release: _Spans.release)
     regions_pages_install(&pages)
     var routes = regions_hook_routes(
@@ -24,11 +25,33 @@ enum _Hook {
     regions_hook_install(&routes)
   }
 
-  /// The innermost region bound for the current task (open or not), unretained.
+  /// Stands for "the ground" in the per-thread binding slot (NULL there means "unknown").
+  static var groundBinding: UnsafeRawPointer { UnsafeRawPointer(bitPattern: 1).unsafelyUnwrapped }
+
+  /// The innermost region bound for the current task (open or not), unretained: from the
+  /// synchronous scope's per-thread slot when one is running, else from the task-local.
   @inline(__always)
   static func boundRegion() -> UnsafeRawPointer? {
+    if let binding = regions_get_sync_binding() {
+      return binding == groundBinding ? nil : binding
+    }
     guard let key, let storage = _swiftTaskLocalValueGet(key) else { return nil }
     return storage.load(as: UnsafeRawPointer?.self)
+  }
+
+  /// Runs a synchronous body with `region` bound both task-locally (for tasks it creates)
+  /// and in the per-thread slot (for the hook's fast path).
+  @inline(__always)
+  static func withSyncBinding<Result>(
+    _ region: _RegionNode?, _ body: () throws -> Result
+  ) rethrows -> Result {
+    let previous = regions_get_sync_binding()
+    let binding = region.map { UnsafeRawPointer(Unmanaged.passUnretained($0).toOpaque()) }
+    defer { regions_set_sync_binding(previous) }
+    return try Region.$_current.withValue(region) {
+      regions_set_sync_binding(binding ?? groundBinding)
+      return try body()
+    }
   }
 
   enum Outcome {

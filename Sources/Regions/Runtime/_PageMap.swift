@@ -12,19 +12,28 @@ enum _PageMap {
   static let leafEntries = 1 << (leafShift - pageShift)
   static let directoryEntries = 1 << (47 - leafShift)
 
-  nonisolated(unsafe) static let directory: UnsafeMutablePointer<UnsafeMutableRawPointer?> = {
+  /// Mapped by `start()` before any region opens. A constant-initialized global, so the hook
+  /// path reads it without a `swift_once` check.
+  nonisolated(unsafe) static var _directory: UnsafeMutablePointer<UnsafeMutableRawPointer?>? = nil
+
+  @inline(__always)
+  static var directory: UnsafeMutablePointer<UnsafeMutableRawPointer?> { _directory.unsafelyUnwrapped }
+
+  /// Maps the directory (once, before the first region opens).
+  static func start() {
+    if _directory != nil { return }
     let bytes = directoryEntries * MemoryLayout<UnsafeMutableRawPointer?>.stride
     guard let raw = regions_os_map(bytes, regions_page_size()) else {
       fatalError("Regions: cannot map the page map directory")
     }
-    return raw.bindMemory(to: UnsafeMutableRawPointer?.self, capacity: directoryEntries)
-  }()
+    _directory = raw.bindMemory(to: UnsafeMutableRawPointer?.self, capacity: directoryEntries)
+  }
 
   /// The span whose pages contain `address`, if any.
   @inline(__always)
   static func span(containing address: UnsafeRawPointer) -> _SpanPointer? {
     let bits = UInt(bitPattern: address)
-    guard bits >> 47 == 0 else { return nil }
+    guard bits >> 47 == 0, _directory != nil else { return nil }
     let slot = directory + Int(bits >> UInt(leafShift))
     guard let leaf = regions_atomic_load_pointer(slot) else { return nil }
     let entry = leaf.assumingMemoryBound(to: UnsafeMutableRawPointer?.self)

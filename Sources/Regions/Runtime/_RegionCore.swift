@@ -22,6 +22,9 @@ struct _RegionCore {
   var withheldSpans = 0
   /// Bytes in withheld spans.
   var withheldBytes = 0
+  /// The span the last block came from: the next block is most likely in it too, which
+  /// saves a page-map walk.
+  var lastSpan: _SpanPointer? = nil
 }
 
 typealias _Core = UnsafeMutablePointer<_RegionCore>

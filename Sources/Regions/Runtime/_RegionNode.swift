@@ -3,7 +3,8 @@ import RegionMacrosSupport
 /// A region as the task-local binding holds it: its parent (the next region out), its core,
 /// and, in the generic subclass, its stack. Bindings retain it, so an unstructured `Task {}`
 /// that outlives the scope can still walk from it to the next open region out.
-class _RegionNode: @unchecked Sendable {
+@usableFromInline
+final class _RegionNode: @unchecked Sendable {
   /// The next region out, or nil for the ground.
   let parent: _RegionNode?
   /// `parent`'s address, for walking outward without retain/release on the hook path.
@@ -12,33 +13,67 @@ class _RegionNode: @unchecked Sendable {
   let exhaustion: Region.ExhaustionPolicy
   /// The stack's type, for messages.
   let stackName: String
+  /// The stack's storage (ground memory: a stable address, no exclusivity checks).
+  @usableFromInline let stack: UnsafeMutableRawPointer
+  let operations: _StackOperations
 
-  init(parent: _RegionNode?, exhaustion: Region.ExhaustionPolicy, stackName: String) {
+  /// A region over `stack` (storage from `_stackStorage`, initialized), bound inside the
+  /// current region (its parent).
+  @usableFromInline
+  init(
+    stack: UnsafeMutableRawPointer, operations: _StackOperations,
+    exhaustion: Region.ExhaustionPolicy, stackName: String
+  ) {
+    _Hook.start()
+    let parent = Region._current
     self.parent = parent
     self.parentBits = parent.map { UnsafeRawPointer(Unmanaged.passUnretained($0).toOpaque()) }
     self.core = .make()
     self.exhaustion = exhaustion
     self.stackName = stackName
+    self.stack = stack
+    self.operations = operations
     core.pointee.node = UnsafeRawPointer(Unmanaged.passUnretained(self).toOpaque())
+    regions_hook_open_regions_add(1)
   }
 
   deinit {
     core.withLock { core.pointee.references -= 1 }
   }
 
-  // MARK: The stack (overridden by _StackRegion). Called under the core's lock.
+  /// Ground memory for a stack of `byteCount` bytes aligned to `alignment`.
+  @usableFromInline
+  static func _stackStorage(byteCount: Int, alignment: Int) -> UnsafeMutableRawPointer {
+    guard let raw = regions_ground_aligned(Swift.max(alignment, 16), Swift.max(byteCount, 1)) else {
+      fatalError("Regions: the ground allocator has no memory for a region's stack")
+    }
+    return raw
+  }
 
-  func _stackAllocate(byteCount: Int, alignment: Int) -> UnsafeMutableRawPointer? { nil }
-  func _stackDeallocate(_ pointer: UnsafeMutableRawPointer, byteCount: Int, alignment: Int) {}
-  func _stackReset() {}
-  func _stackReport() -> String { "" }
+  /// Frees a stack's storage (after its value was moved out).
+  @usableFromInline
+  static func _freeStackStorage(_ storage: UnsafeMutableRawPointer) {
+    regions_ground_free(storage)
+  }
+
+  @inline(__always)
+  func _stackAllocate(byteCount: Int, alignment: Int) -> UnsafeMutableRawPointer? {
+    operations.allocate(stack, byteCount, alignment)
+  }
+
+  @inline(__always)
+  func _stackDeallocate(_ pointer: UnsafeMutableRawPointer, byteCount: Int, alignment: Int) {
+    operations.deallocate(stack, pointer, byteCount, alignment)
+  }
+
+  func _stackReport() -> String { operations.report(stack) }
 
   // MARK: Serving blocks
 
   /// Serves a hook allocation: the stack's block with a header in front. Requires the lock
   /// and an open region. Returns nil when the stack refuses.
   @inline(__always)
-  final func serve(byteCount: Int, alignment: Int) -> UnsafeMutableRawPointer? {
+  func serve(byteCount: Int, alignment: Int) -> UnsafeMutableRawPointer? {
     let blockAlignment = Swift.max(_BlockHeader.size, alignment)
     let offset = blockAlignment
     let (stackByteCount, overflow) = offset.addingReportingOverflow(byteCount)
@@ -47,8 +82,17 @@ class _RegionNode: @unchecked Sendable {
     let base = _stackAllocate(byteCount: stackByteCount, alignment: blockAlignment)
     regions_set_serving_region(nil)
     guard let base else { return nil }
-    guard let span = _PageMap.span(containing: base), span.pointee.core == core else {
-      _foreignBlock(base)
+    let span: _SpanPointer
+    if let last = core.pointee.lastSpan, base >= last.pointee.base,
+      base < last.pointee.base + last.pointee.byteCount
+    {
+      span = last
+    } else {
+      guard let found = _PageMap.span(containing: base), found.pointee.core == core else {
+        _foreignBlock(base)
+      }
+      span = found
+      core.pointee.lastSpan = found
     }
     span.pointee.liveBlocks += 1
     core.pointee.liveBlocks += 1
@@ -58,7 +102,7 @@ class _RegionNode: @unchecked Sendable {
   }
 
   @inline(never)
-  final func _foreignBlock(_ base: UnsafeMutableRawPointer) -> Never {
+  func _foreignBlock(_ base: UnsafeMutableRawPointer) -> Never {
     fatalError(
       "Regions: the stack \(stackName) returned \(base), which is not in pages it mapped while serving this region. In hook mode a region's stack must take its memory from a page source (Mmap); System() and other sources serve explicit mode only."
     )
@@ -66,7 +110,7 @@ class _RegionNode: @unchecked Sendable {
 
   /// Gives a hook block back to the stack, if the region is still open. Requires the lock.
   @inline(__always)
-  final func unserve(_ user: UnsafeMutableRawPointer, header: _BlockHeader) {
+  func unserve(_ user: UnsafeMutableRawPointer, header: _BlockHeader) {
     regions_set_serving_region(core)
     _stackDeallocate(user - header.offset, byteCount: header.stackByteCount, alignment: header.alignment)
     regions_set_serving_region(nil)
@@ -74,49 +118,16 @@ class _RegionNode: @unchecked Sendable {
 
   /// Closes the region: no more allocations, the stack reset. Blocks still live keep their
   /// spans from the OS until they are freed.
-  final func close() {
+  @usableFromInline
+  func close() {
     core.withLock {
       core.pointee.isOpen = false
       core.pointee.node = nil
       regions_set_serving_region(core)
-      _stackReset()
+      operations.reset(stack)
       regions_set_serving_region(nil)
     }
     regions_hook_open_regions_add(-1)
   }
 }
 
-/// A region over a concrete stack: type erasure happens here, once.
-final class _StackRegion<Stack: Layer>: _RegionNode, @unchecked Sendable {
-  /// The stack lives in ground memory, reached through a pointer: no exclusivity checks on
-  /// the hook path, and a stable address for layers that are called concurrently.
-  let stack: UnsafeMutablePointer<Stack>
-
-  init(stack: consuming Stack, parent: _RegionNode?, exhaustion: Region.ExhaustionPolicy) {
-    let raw = regions_ground_aligned(
-      Swift.max(MemoryLayout<Stack>.alignment, 16), Swift.max(MemoryLayout<Stack>.size, 1))!
-    self.stack = raw.bindMemory(to: Stack.self, capacity: 1)
-    self.stack.initialize(to: stack)
-    super.init(parent: parent, exhaustion: exhaustion, stackName: String(describing: Stack.self))
-    regions_hook_open_regions_add(1)
-  }
-
-  /// Moves the stack's final state out (after `close`).
-  func takeStack() -> Stack {
-    let final = stack.move()
-    regions_ground_free(stack)
-    return final
-  }
-
-  override func _stackAllocate(byteCount: Int, alignment: Int) -> UnsafeMutableRawPointer? {
-    stack.pointee.allocate(byteCount: byteCount, alignment: alignment)
-  }
-
-  override func _stackDeallocate(_ pointer: UnsafeMutableRawPointer, byteCount: Int, alignment: Int) {
-    stack.pointee.deallocate(pointer, byteCount: byteCount, alignment: alignment)
-  }
-
-  override func _stackReset() { stack.pointee.reset() }
-
-  override func _stackReport() -> String { stack.pointee.report }
-}

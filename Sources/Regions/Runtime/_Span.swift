@@ -19,8 +19,10 @@ enum _Spans {
   /// Maps pages; while a region is being served on this thread (its lock held), records them
   /// as a span of that region.
   static let acquire: @convention(c) (Int, Int) -> UnsafeMutableRawPointer? = { byteCount, alignment in
-    guard let pointer = regions_os_map(byteCount, alignment) else { return nil }
-    guard let serving = regions_serving_region() else { return pointer }
+    guard let serving = regions_serving_region() else { return regions_os_map(byteCount, alignment) }
+    guard let pointer = _PageCache.take(byteCount: byteCount, alignment: alignment)
+      ?? regions_os_map(byteCount, alignment)
+    else { return nil }
     let core = serving.assumingMemoryBound(to: _RegionCore.self)
     let span = _groundAllocate(MemoryLayout<_Span>.size).bindMemory(to: _Span.self, capacity: 1)
     span.initialize(to: _Span(base: pointer, byteCount: byteCount, core: core))
@@ -55,12 +57,15 @@ enum _Spans {
   /// Unmaps a span with no live blocks and forgets it. Requires its region's lock.
   static func destroy(_ span: _SpanPointer) {
     let core = span.pointee.core
+    if core.pointee.lastSpan == span { core.pointee.lastSpan = nil }
     if span.pointee.isWithheld {
       core.pointee.withheldSpans -= 1
       core.pointee.withheldBytes -= span.pointee.byteCount
     }
     _PageMap.set(span.pointee.base, byteCount: span.pointee.byteCount, to: nil)
-    regions_os_unmap(span.pointee.base, span.pointee.byteCount)
+    if !_PageCache.keep(span.pointee.base, byteCount: span.pointee.byteCount) {
+      regions_os_unmap(span.pointee.base, span.pointee.byteCount)
+    }
     core.pointee.liveSpans -= 1
     core.pointee.references -= 1
     regions_hook_spans_add(-1)
