@@ -30,7 +30,8 @@ for round in 0..<rounds {
     guard
       let pointer = stack.allocate(byteCount: byteCount, alignment: requestAlignment(byteCount))
     else { fatalError("countinglayer: the stack is out of memory") }
-    pointer.initializeMemory(as: UInt8.self, repeating: UInt8(truncatingIfNeeded: i), count: byteCount)
+    pointer.initializeMemory(
+      as: UInt8.self, repeating: UInt8(truncatingIfNeeded: i), count: byteCount)
     blocks.append((pointer, byteCount))
   }
   // Give back every other block, then the rest: deallocation is sized, so each call passes

@@ -33,8 +33,10 @@ struct SizeHistogramTests {
     // The histogram saw every request the checker made, in some bucket.
     let histogram = stack.parent
     let buckets = 0..<Histogram.bucketCount
-    #expect(buckets.map(histogram.allocations(inBucket:)).reduce(0, +) == outcome.counts.allocations)
-    #expect(buckets.map(histogram.deallocations(inBucket:)).reduce(0, +) == outcome.counts.deallocations)
+    #expect(
+      buckets.map(histogram.allocations(inBucket:)).reduce(0, +) == outcome.counts.allocations)
+    #expect(
+      buckets.map(histogram.deallocations(inBucket:)).reduce(0, +) == outcome.counts.deallocations)
     #expect(histogram.allocations(inBucket: Histogram.bucketCount - 1) > 0)
   }
 
