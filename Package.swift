@@ -42,6 +42,10 @@ let package = Package(
     .executableTarget(
       name: "countinglayer", dependencies: ["Regions"], path: "Examples/countinglayer",
       swiftSettings: swiftSettings),
+    // The example layer, tested the way a third party would test theirs.
+    .testTarget(
+      name: "CountingLayerTests", dependencies: ["countinglayer", "RegionsTestSupport"],
+      swiftSettings: swiftSettings),
 
     // Benchmarks are programs, never timed tests.
     .executableTarget(
