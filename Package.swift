@@ -37,6 +37,12 @@ let package = Package(
 
     // Examples: executables a user runs with `swift run -c release <name>`.
     .executableTarget(
+      name: "append", dependencies: ["Regions"], path: "Examples/append",
+      swiftSettings: swiftSettings),
+    .executableTarget(
+      name: "jsonparse", dependencies: ["Regions"], path: "Examples/jsonparse",
+      exclude: ["samples"], swiftSettings: swiftSettings),
+    .executableTarget(
       name: "binarytree", dependencies: ["Regions"], path: "Examples/binarytree",
       swiftSettings: swiftSettings),
     .executableTarget(

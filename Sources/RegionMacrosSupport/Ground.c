@@ -156,8 +156,12 @@ static inline bool spans_exist(void) {
 }
 
 /// Asks the runtime for a region block; NULL with *to_ground when the ground serves it.
+/// Called on every re-entry; a place for a debugger breakpoint.
+__attribute__((noinline)) void regions_hook_reentered(void) { __asm__ volatile(""); }
+
 static void *route_allocate(size_t byte_count, size_t alignment, bool *to_ground) {
   if (inside_hook) {
+    regions_hook_reentered();
     atomic_fetch_add_explicit(&reentries, 1, memory_order_relaxed);
     *to_ground = true;
     return NULL;

@@ -84,3 +84,54 @@ struct HookRoutingTests {
     #expect(outer.allocations >= 2)
   }
 }
+
+@Suite("Hook mode: more kinds of Swift allocation", .serialized)
+struct HookKindsTests {
+  @inline(never) func dictionaryAndClosures() -> Int {
+    var table: [String: [Int]] = [:]
+    for index in 0..<200 { table["key \(index)"] = [index, index * 2] }
+    var closures: [() -> Int] = []
+    for index in 0..<50 {
+      let captured = Payload(index % 3 + 1)
+      closures.append { captured.values.count + index }
+    }
+    return table.count + closures.reduce(0) { $0 + $1() }
+  }
+
+  @Test func dictionariesAndClosureContextsLandInTheRegion() throws {
+    try #require(Region.hookIsActive)
+    _ = dictionaryAndClosures()
+    var stats = Stats { Chunk(65536) { Mmap() } }
+    let result = Region.enter(&stats) { dictionaryAndClosures() }
+    #expect(result == 200 + (0..<50).reduce(0) { $0 + $1 % 3 + 1 + $1 })
+    // 50 closure contexts, 50 payload objects and their arrays, the dictionary's storage.
+    #expect(stats.allocations >= 150)
+    #expect(stats.liveBlocks == 0)
+  }
+
+  @Test func reallocKeepsABlockWithItsOwnerAndAlignmentIsHonored() throws {
+    try #require(Region.hookIsActive)
+    var outer = Stats { Chunk(1 << 20) { Mmap() } }
+    var inner = Stats { Chunk(1 << 20) { Mmap() } }
+    let (grownSize, alignedOK, innerGrowths) = Region.enter(&outer) { () -> (Int, Bool, Int) in
+      let block = malloc(16)!
+      block.storeBytes(of: 0x1234, as: Int.self)
+      let (grown, innerCount) = Region.enter(&inner) { () -> (UnsafeMutableRawPointer, Int) in
+        (realloc(block, 4096)!, 0)
+      }
+      let keptValue = grown.load(as: Int.self) == 0x1234
+      var aligned: UnsafeMutableRawPointer? = nil
+      posix_memalign(&aligned, 65536, 100)
+      let alignedOK = Int(bitPattern: aligned!) % 65536 == 0 && keptValue
+      free(aligned)
+      let size = mallocUsableSize(grown)
+      free(grown)
+      return (size, alignedOK, innerCount)
+    }
+    #expect(grownSize == 4096)
+    #expect(alignedOK)
+    #expect(innerGrowths == 0)
+    #expect(inner.allocations == 0)  // the realloc went to the block's owner, the outer region
+    #expect(outer.liveBlocks == 0)
+  }
+}
