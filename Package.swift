@@ -35,6 +35,8 @@ let package = Package(
       name: "RegionsTests", dependencies: ["Regions", "RegionsTestSupport"],
       swiftSettings: swiftSettings),
 
+    .testTarget(name: "ExamplesTests", swiftSettings: swiftSettings),
+
     // Examples: executables a user runs with `swift run -c release <name>`.
     .executableTarget(
       name: "append", dependencies: ["Regions"], path: "Examples/append",
