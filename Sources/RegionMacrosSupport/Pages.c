@@ -95,3 +95,13 @@ void regions_pages_release(void *address, size_t byte_count) {
   }
   regions_os_unmap(address, byte_count);
 }
+
+static _Atomic long counters[regions_counter_count];
+
+void regions_counter_add(regions_counter counter, long delta) {
+  atomic_fetch_add_explicit(&counters[counter], delta, memory_order_relaxed);
+}
+
+long regions_counter_get(regions_counter counter) {
+  return atomic_load_explicit(&counters[counter], memory_order_relaxed);
+}

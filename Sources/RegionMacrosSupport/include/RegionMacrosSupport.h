@@ -194,6 +194,20 @@ void regions_pages_install(const regions_page_routes *routes);
 void *regions_pages_acquire(size_t byte_count, size_t alignment);
 void regions_pages_release(void *address, size_t byte_count);
 
+// MARK: - Runtime counters (process-wide, atomic)
+
+typedef enum {
+  regions_counter_spans = 0,
+  regions_counter_span_bytes,
+  regions_counter_withheld_spans,
+  regions_counter_withheld_bytes,
+  regions_counter_cached_bytes,
+  regions_counter_count
+} regions_counter;
+
+void regions_counter_add(regions_counter counter, long delta);
+long regions_counter_get(regions_counter counter);
+
 // MARK: - Atomics on plain words (for tables shared across threads)
 
 static inline void *regions_atomic_load_pointer(void *const *slot) {

@@ -17,24 +17,28 @@ enum _PageCache {
     var byteCount: Int
   }
 
-  nonisolated(unsafe) static var lock = regions_lock_t()
+  /// In ground memory: a stable address for the atomic lock word.
+  nonisolated(unsafe) static var lock: UnsafeMutablePointer<regions_lock_t>? = nil
   nonisolated(unsafe) static var entries: UnsafeMutablePointer<Entry>? = nil
   nonisolated(unsafe) static var count = 0
   nonisolated(unsafe) static var bytes = 0
 
   static func start() {
     if entries != nil { return }
+    let lockMemory = _groundAllocate(MemoryLayout<regions_lock_t>.size)
+      .bindMemory(to: regions_lock_t.self, capacity: 1)
+    lockMemory.initialize(to: regions_lock_t())
+    lock = lockMemory
     entries = _groundAllocate(capacity * MemoryLayout<Entry>.stride)
       .bindMemory(to: Entry.self, capacity: capacity)
   }
 
   @inline(__always)
   static func withLock<R>(_ body: () -> R) -> R {
-    withUnsafeMutablePointer(to: &lock) { lock in
-      regions_lock_acquire(lock)
-      defer { regions_lock_release(lock) }
-      return body()
-    }
+    let lock = lock.unsafelyUnwrapped
+    regions_lock_acquire(lock)
+    defer { regions_lock_release(lock) }
+    return body()
   }
 
   /// Keeps pages for reuse; false when the cache is full (the caller unmaps them).
@@ -45,6 +49,7 @@ enum _PageCache {
       entries[count] = Entry(base: base, byteCount: byteCount)
       count += 1
       bytes += byteCount
+      regions_counter_add(regions_counter_cached_bytes, byteCount)
       return true
     }
   }
@@ -60,6 +65,7 @@ enum _PageCache {
           count -= 1
           entries[index] = entries[count]
           bytes -= byteCount
+          regions_counter_add(regions_counter_cached_bytes, -byteCount)
           return entry.base
         }
         index -= 1
@@ -76,6 +82,7 @@ enum _PageCache {
     withLock {
       for index in 0..<count { regions_os_unmap(entries[index].base, entries[index].byteCount) }
       count = 0
+      regions_counter_add(regions_counter_cached_bytes, -bytes)
       bytes = 0
     }
   }

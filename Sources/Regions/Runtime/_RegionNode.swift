@@ -16,6 +16,8 @@ final class _RegionNode: @unchecked Sendable {
   /// The stack's storage (ground memory: a stable address, no exclusivity checks).
   @usableFromInline let stack: UnsafeMutableRawPointer
   let operations: _StackOperations
+  /// The stack's type, for `Region.inspect`.
+  let stackType: ObjectIdentifier
 
   /// A region over `stack` (storage from `_stackStorage`, initialized), bound inside the
   /// current region (its parent).
@@ -33,6 +35,7 @@ final class _RegionNode: @unchecked Sendable {
     self.stackName = stackName
     self.stack = stack
     self.operations = operations
+    self.stackType = operations.stackType
     core.pointee.node = UnsafeRawPointer(Unmanaged.passUnretained(self).toOpaque())
     regions_hook_open_regions_add(1)
   }

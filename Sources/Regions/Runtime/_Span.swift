@@ -30,6 +30,8 @@ enum _Spans {
     core.pointee.liveSpans += 1
     _PageMap.set(pointer, byteCount: byteCount, to: span)
     regions_hook_spans_add(1)
+    regions_counter_add(regions_counter_spans, 1)
+    regions_counter_add(regions_counter_span_bytes, byteCount)
     return pointer
   }
 
@@ -49,6 +51,8 @@ enum _Spans {
       span.pointee.isWithheld = true
       span.pointee.core.pointee.withheldSpans += 1
       span.pointee.core.pointee.withheldBytes += byteCount
+      regions_counter_add(regions_counter_withheld_spans, 1)
+      regions_counter_add(regions_counter_withheld_bytes, byteCount)
       return
     }
     destroy(span)
@@ -61,7 +65,11 @@ enum _Spans {
     if span.pointee.isWithheld {
       core.pointee.withheldSpans -= 1
       core.pointee.withheldBytes -= span.pointee.byteCount
+      regions_counter_add(regions_counter_withheld_spans, -1)
+      regions_counter_add(regions_counter_withheld_bytes, -span.pointee.byteCount)
     }
+    regions_counter_add(regions_counter_spans, -1)
+    regions_counter_add(regions_counter_span_bytes, -span.pointee.byteCount)
     _PageMap.set(span.pointee.base, byteCount: span.pointee.byteCount, to: nil)
     if !_PageCache.keep(span.pointee.base, byteCount: span.pointee.byteCount) {
       regions_os_unmap(span.pointee.base, span.pointee.byteCount)

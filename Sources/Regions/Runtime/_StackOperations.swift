@@ -9,6 +9,7 @@ struct _StackOperations {
   @usableFromInline let reset: (UnsafeMutableRawPointer) -> Void
   @usableFromInline let report: (UnsafeMutableRawPointer) -> String
   @usableFromInline let isThreadSafe: Bool
+  @usableFromInline let stackType: ObjectIdentifier
 
   @inlinable
   init<Stack: Layer>(_ type: Stack.Type) {
@@ -23,5 +24,6 @@ struct _StackOperations {
     reset = { stack in stack.assumingMemoryBound(to: Stack.self).pointee.reset() }
     report = { stack in stack.assumingMemoryBound(to: Stack.self).pointee.report }
     isThreadSafe = Stack.isThreadSafe
+    stackType = ObjectIdentifier(Stack.self)
   }
 }
