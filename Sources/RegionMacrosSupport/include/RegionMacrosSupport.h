@@ -76,6 +76,18 @@ static inline void regions_lock_release(regions_lock_t *lock) {
     regions_lock_release_slow(lock);
 }
 
+// MARK: - Program break
+
+/// The current program break (`sbrk(0)`), or NULL if the C library cannot tell.
+void *regions_break_current(void);
+
+/// Moves the break up by `increment` bytes with the C library's `sbrk`. Returns the old
+/// break (the start of the new bytes), or NULL with errno set (ENOMEM) on failure.
+void *regions_break_grow(size_t increment);
+
+/// Sets the break to `address` with the C library's `brk`. Returns 0, or -1 with errno set.
+int regions_break_set(void *address);
+
 #ifdef __cplusplus
 }
 #endif
