@@ -14,7 +14,9 @@
 ///   (the block that served the last request), then in the other blocks by index, then in a
 ///   new block at the lowest free index; the block directory (8 bytes per block) also comes
 ///   from the parent. Blocks are aligned to the largest power of two dividing the block
-///   size, at most 4 KiB.
+///   size (over a parent like ``Mmap`` an alignment above the page size costs over-mapping
+///   and trimming once per block), so with a power-of-two `baseSize` every run is aligned
+///   to its own size and Buddy can serve slabs to ``Bonwick``.
 /// - Alignment: a run of `2^k` base units starts at a multiple of `2^k · baseSize`, so an
 ///   alignment `a` is met by taking a run of at least `a / lowbit(baseSize)` units.
 /// - Large requests: a request larger than a block, or aligned beyond the blocks' alignment,
@@ -68,7 +70,7 @@ public struct Buddy<Parent: Layer>: WrappingLayer {
     self.baseSize = baseSize
     self.blockExponent = blockExponent
     self.blockSize = blockSize
-    self._blockAlignment = Swift.min(1 << blockSize.trailingZeroBitCount, 4096)
+    self._blockAlignment = 1 << blockSize.trailingZeroBitCount
     self._baseAlignmentShift = baseSize.trailingZeroBitCount
     self.parent = parent()
   }
