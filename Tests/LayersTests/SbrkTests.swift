@@ -27,14 +27,36 @@ struct SbrkTests {
       let block = heap.allocate(byteCount: 1 << 20, alignment: 16)!
       precondition(heap.heldBytes >= 1 << 20 && heap.growths == 1)
       heap.deallocate(block, byteCount: 1 << 20, alignment: 16)
+      // The break comes down, keeping the minimum growth step (64 KiB) for the next request.
       precondition(heap.shrinks == 1, "shrinks: \(heap.shrinks)")
-      precondition(heap.heldBytes == 0 && heap.freeRanges == 0, heap.report)
+      precondition(heap.heldBytes == 65536 && heap.freeBytes == 65536, heap.report)
+      heap.reset()
+      precondition(heap.shrinks == 2 && heap.heldBytes == 0 && heap.freeRanges == 0, heap.report)
+    }
+  }
+
+  @Test func theBreakMovesInStepsAndTrimsAboveTheThreshold() async {
+    await #expect(processExitsWith: .success) {
+      var heap = Sbrk(minimumGrowth: 65536, trimThreshold: 131072)
+      let small = heap.allocate(byteCount: 100, alignment: 16)!
+      precondition(heap.growths == 1 && heap.heldBytes == 65536, heap.report)
+      for _ in 0..<100 {  // served from the step already taken
+        heap.deallocate(heap.allocate(byteCount: 500, alignment: 16)!, byteCount: 500, alignment: 16)
+      }
+      precondition(heap.growths == 1, heap.report)
+      // A free top range under the threshold stays.
+      heap.deallocate(small, byteCount: 100, alignment: 16)
+      precondition(heap.shrinks == 0 && heap.heldBytes == 65536, heap.report)
+      // One at or above it goes back, all but a growth step.
+      let large = heap.allocate(byteCount: 200_000, alignment: 16)!
+      heap.deallocate(large, byteCount: 200_000, alignment: 16)
+      precondition(heap.shrinks == 1 && heap.heldBytes == 65536, heap.report)
     }
   }
 
   @Test func freedBlocksBelowTheTopAreReused() async {
     await #expect(processExitsWith: .success) {
-      var heap = Sbrk()
+      var heap = Sbrk(minimumGrowth: 0, trimThreshold: 0)
       let low = heap.allocate(byteCount: 4000, alignment: 16)!
       let high = heap.allocate(byteCount: 4000, alignment: 16)!
       precondition(UInt(bitPattern: high) > UInt(bitPattern: low))
@@ -56,8 +78,8 @@ struct SbrkTests {
   @Test func anotherMoverOnTopKeepsTheBreakUntilItLeaves() async {
     await #expect(processExitsWith: .success) {
       // Two independent users of the break, taking turns, as malloc and Sbrk would.
-      var first = Sbrk()
-      var second = Sbrk()
+      var first = Sbrk(minimumGrowth: 0, trimThreshold: 0)
+      var second = Sbrk(minimumGrowth: 0, trimThreshold: 0)
       let low = first.allocate(byteCount: 65536, alignment: 16)!
       let high = second.allocate(byteCount: 65536, alignment: 16)!
       precondition(UInt(bitPattern: high) >= UInt(bitPattern: low) + 65536)
@@ -76,7 +98,7 @@ struct SbrkTests {
   @Test func theCLibraryMovingTheBreakInBetweenIsRespected() async {
     await #expect(processExitsWith: .success) {
       // The C library's own sbrk, as glibc's malloc calls it, takes turns with Sbrk.
-      var heap = Sbrk()
+      var heap = Sbrk(minimumGrowth: 0, trimThreshold: 0)
       let low = heap.allocate(byteCount: 65536, alignment: 16)!
       let foreign = sbrk(8192)!
       precondition(UInt(bitPattern: foreign) >= UInt(bitPattern: low) + 65536)

@@ -55,9 +55,12 @@ internal struct _BuddyTree {
       }
     }
     nodes[index] = 0
+    // Update the ancestors, up to the first whose value does not change.
     while index > 0 {
       index = (index - 1) / 2
-      nodes[index] = Swift.max(nodes[2 * index + 1], nodes[2 * index + 2])
+      let value = Swift.max(nodes[2 * index + 1], nodes[2 * index + 2])
+      if nodes[index] == value { break }
+      nodes[index] = value
     }
     return leaf
   }
@@ -76,7 +79,9 @@ internal struct _BuddyTree {
       let left = nodes[2 * index + 1]
       let right = nodes[2 * index + 2]
       let halfFree = UInt8(level)  // a wholly free child of a node at `level`
-      nodes[index] = left == halfFree && right == halfFree ? halfFree + 1 : Swift.max(left, right)
+      let value = left == halfFree && right == halfFree ? halfFree + 1 : Swift.max(left, right)
+      if nodes[index] == value { break }
+      nodes[index] = value
     }
     return true
   }

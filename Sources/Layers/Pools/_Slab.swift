@@ -38,7 +38,7 @@ internal struct _SlabBucket {
   /// Blocks per slab.
   @inlinable @inline(__always)
   static func capacity(_ bucket: Int) -> Int {
-    (slabSize(bucket) &- firstOffset(bucket)) / blockSize(bucket)
+    (slabSize(bucket) &- firstOffset(bucket)) &>> (bucket &+ 4)
   }
 }
 

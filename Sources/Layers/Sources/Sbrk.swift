@@ -6,11 +6,14 @@
 /// ```
 ///
 /// Policy: blocks given back go on an address-ordered free list (kept in the free memory
-/// itself) and are reused first fit, coalesced with free neighbours. The break moves down
-/// only when a freed range is topmost, ending exactly at the current break; memory below
-/// someone else's (malloc's) stays on the free list until it is reused, and `reset` tells
-/// the OS to drop the contents of its whole pages. A request the free list cannot serve moves
-/// the break up, extending the topmost free range when it ends at the break.
+/// itself) and are reused first fit, coalesced with free neighbours. A request the free list
+/// cannot serve moves the break up by at least ``minimumGrowth`` bytes, extending the topmost
+/// free range when it ends at the break. The break moves down only when a freed range is
+/// topmost, ending exactly at the current break, and holds at least ``trimThreshold`` bytes;
+/// it then keeps ``minimumGrowth`` bytes of the range, as glibc keeps a pad when it trims its
+/// heap. `reset` moves it down to the range's start, whatever the size. Memory below someone
+/// else's (malloc's) stays on the free list until it is reused, and `reset` tells the OS to
+/// drop the contents of its whole pages.
 ///
 /// - Sharing the break: the break is one value per process, and the C library's malloc moves
 ///   it too (glibc's main arena grows and trims with `sbrk`). Moves that take turns with this
@@ -28,12 +31,16 @@
 ///   reuse. Sizes are rounded up to 16 bytes. If someone left the break unaligned, up to 15
 ///   bytes below the first block are skipped.
 /// - Complexity: allocate and deallocate walk the free list: O(free ranges); a miss adds one
-///   `sbrk` call, a topmost free one `brk` call. `reset` O(free ranges).
+///   `sbrk` call, a trim one `brk` call. `reset` O(free ranges).
 /// - Failure: returns nil when the break cannot move (ENOMEM, RLIMIT_DATA).
 /// - Bad input: a request that fails ``AllocationRequest/validate(byteCount:alignment:)``
 ///   stops the program; deallocating bytes that are already free (a double free, a wrong
 ///   `byteCount`) stops it with a message. Memory is not zeroed.
 public struct Sbrk: Layer {
+  /// The least the break moves up when the free list cannot serve a request.
+  public let minimumGrowth: Int
+  /// The least a free range at the top must hold for a deallocation to move the break down.
+  public let trimThreshold: Int
   @usableFromInline internal var _free = _FreeRanges()
   @usableFromInline internal var _heldBytes = 0
   @usableFromInline internal var _growths = 0
@@ -51,7 +58,21 @@ public struct Sbrk: Layer {
   public var shrinks: Int { _shrinks }
 
   /// A layer over the program break.
-  public init() {}
+  ///
+  /// - Parameters:
+  ///   - minimumGrowth: the least the break moves up at a time (0: exactly what a request
+  ///     needs). Growing in steps saves system calls.
+  ///   - trimThreshold: the least a topmost free range must hold before a deallocation
+  ///     moves the break down (0: whenever the topmost block is freed); `minimumGrowth`
+  ///     bytes of the range stay. Keep it above `minimumGrowth`.
+  /// - Precondition: both are zero or more.
+  public init(minimumGrowth: Int = 64 * 1024, trimThreshold: Int = 128 * 1024) {
+    precondition(
+      minimumGrowth >= 0 && trimThreshold >= 0,
+      "Regions: Sbrk's minimumGrowth and trimThreshold must not be negative")
+    self.minimumGrowth = minimumGrowth
+    self.trimThreshold = trimThreshold
+  }
 
   @inlinable
   public mutating func allocate(byteCount: Int, alignment: Int) -> UnsafeMutableRawPointer? {
@@ -77,7 +98,8 @@ public struct Sbrk: Layer {
       let mask = UInt(alignment) &- 1
       let (aligned, o1) = from.addingReportingOverflow(mask)
       let (end, o2) = (aligned & ~mask).addingReportingOverflow(UInt(byteCount))
-      guard !o1 && !o2, let needed = Int(exactly: end &- top) else { return nil }
+      guard !o1 && !o2, let exact = Int(exactly: end &- top) else { return nil }
+      let needed = Swift.max(exact, minimumGrowth)
       let grown = _Break.grow(by: needed)
       guard grown != 0 else { return nil }
       _growths += 1
@@ -100,28 +122,37 @@ public struct Sbrk: Layer {
   ) {
     let size = AllocationRequest.roundUp(Swift.max(byteCount, 1), to: 16)
     let merged = _free.insert(start: UInt(bitPattern: pointer), byteCount: size)
-    if merged.end == _Break.current() { _shrink(to: merged.start, from: merged.end) }
+    if _slowPath(merged.end &- merged.start >= UInt(trimThreshold))
+      && merged.end == _Break.current()
+    {
+      _shrink(merged.start, merged.end, keeping: minimumGrowth)
+    }
   }
 
-  /// Moves the break down to `start`, giving up the free range `[start, end)` at the top.
+  /// Moves the break down into the free range `[start, end)` at the top, keeping its first
+  /// `keep` bytes (rounded up to 16).
   @usableFromInline @inline(never)
-  internal mutating func _shrink(to start: UInt, from end: UInt) {
+  internal mutating func _shrink(_ start: UInt, _ end: UInt, keeping keep: Int) {
+    let kept = UInt(keep &+ 15) & ~15
+    guard end &- start > kept else { return }
+    let newBreak = start &+ kept
     // Unlink first: the node lives in the bytes the break is about to drop.
     _free.remove(start: start)
-    if _Break.set(start) {
-      _heldBytes -= Int(end &- start)
+    if _Break.set(newBreak) {
+      _heldBytes -= Int(end &- newBreak)
       _shrinks += 1
+      if kept > 0 { _free.insert(start: start, byteCount: Int(kept)) }
     } else {
       _free.insert(start: start, byteCount: Int(end &- start))
     }
   }
 
-  /// Moves the break down if the topmost free range ends at it, and tells the OS it may drop
-  /// the whole pages inside the other free ranges. Live blocks stay the caller's: a source
-  /// layer cannot take them back.
+  /// Moves the break down if the topmost free range ends at it (whatever its size), and
+  /// tells the OS it may drop the whole pages inside the other free ranges. Live blocks stay
+  /// the caller's: a source layer cannot take them back.
   public mutating func reset() {
     if let last = _free.last, last.end == _Break.current() {
-      _shrink(to: last.start, from: last.end)
+      _shrink(last.start, last.end, keeping: 0)
     }
     let page = UInt(_Pages.size)
     _free.forEach { start, end in
