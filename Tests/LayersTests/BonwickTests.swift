@@ -46,7 +46,8 @@ struct BonwickTests {
     let requests = [(1, 1), (16, 16), (100, 8), (5000, 64), (70_000, 4096), (131_072, 16)]
     for (byteCount, alignment) in requests {
       let block = UInt(bitPattern: try bonwick.requireBlock(byteCount, alignment: alignment))
-      let slabSize = try #require(Bonwick<Mmap>.slabSize(forByteCount: byteCount, alignment: alignment))
+      let slabSize = try #require(
+        Bonwick<Mmap>.slabSize(forByteCount: byteCount, alignment: alignment))
       let slab = block & ~UInt(slabSize - 1)
       // The masked address is a slab the parent handed out, sized and aligned to the slab size.
       #expect(bonwick.parent.block(at: slab) == .init(byteCount: slabSize, alignment: slabSize))
@@ -62,7 +63,8 @@ struct BonwickTests {
       var bonwick = Bonwick { Mmap() }
       let block = bonwick.allocate(byteCount: 32, alignment: 8)!
       let slabSize = Bonwick<Mmap>.slabSize(forByteCount: 32, alignment: 8)!
-      let header = UnsafeMutableRawPointer(bitPattern: UInt(bitPattern: block) & ~UInt(slabSize - 1))!
+      let header = UnsafeMutableRawPointer(
+        bitPattern: UInt(bitPattern: block) & ~UInt(slabSize - 1))!
       header.storeBytes(of: 0, as: UInt.self)
       bonwick.deallocate(block, byteCount: 32, alignment: 8)
     }
@@ -117,5 +119,7 @@ struct BonwickTests {
 }
 
 extension Int {
-  fileprivate var nextPowerOfTwo: Int { self <= 1 ? 1 : 1 << (Int.bitWidth - (self - 1).leadingZeroBitCount) }
+  fileprivate var nextPowerOfTwo: Int {
+    self <= 1 ? 1 : 1 << (Int.bitWidth - (self - 1).leadingZeroBitCount)
+  }
 }

@@ -6,7 +6,9 @@ import Testing
 struct BuddyTests {
   @Test func passesTheConformanceChecker() {
     // 256 KiB blocks of 16-byte units; larger requests go to the parent.
-    var stack = Stats { Buddy(baseSize: 16, blockExponent: 14) { Check(onLeak: .report) { Mmap() } } }
+    var stack = Stats {
+      Buddy(baseSize: 16, blockExponent: 14) { Check(onLeak: .report) { Mmap() } }
+    }
     let outcome = ConformanceChecker.run(&stack, counters: statsCounts)
     #expect(outcome.violations == [])
     #expect(outcome.counts.allocations > 50_000)
@@ -16,7 +18,9 @@ struct BuddyTests {
 
   @Test func passesTheConformanceCheckerWithABaseSizeThatIsNotAPowerOfTwo() {
     // 48-byte units (aligned to 16): alignments above 16 take longer runs.
-    var stack = Stats { Buddy(baseSize: 48, blockExponent: 12) { Check(onLeak: .report) { Mmap() } } }
+    var stack = Stats {
+      Buddy(baseSize: 48, blockExponent: 12) { Check(onLeak: .report) { Mmap() } }
+    }
     var options = ConformanceChecker.Options()
     options.operations = 60_000
     options.seed = 48
@@ -110,7 +114,8 @@ struct BuddyTests {
     #expect(pool.parent.block(at: UInt(bitPattern: large)) == .init(byteCount: 2048, alignment: 16))
     #expect(pool.fragmentation(of: large) == nil)
     let aligned = try pool.requireBlock(64, alignment: 8192)  // beyond the blocks' alignment
-    #expect(pool.parent.block(at: UInt(bitPattern: aligned)) == .init(byteCount: 64, alignment: 8192))
+    #expect(
+      pool.parent.block(at: UInt(bitPattern: aligned)) == .init(byteCount: 64, alignment: 8192))
     pool.deallocate(large, byteCount: 2048, alignment: 16)
     #expect(pool.largeBlockCount == 1)
     pool.reset()

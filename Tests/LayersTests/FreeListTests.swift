@@ -44,7 +44,8 @@ struct FreeListTests {
   @Test func whollyFreeSpansGoBackToTheParent() throws {
     var heap = FreeList(spanSize: 65536) { Stats { Mmap() } }
     var blocks: [UnsafeMutableRawPointer] = []
-    for _ in 0..<200 { blocks.append(try heap.requireBlock(1000)) }  // 64 blocks per span: four spans
+    // 64 blocks of 1008 bytes fit a span: 200 blocks take four spans.
+    for _ in 0..<200 { blocks.append(try heap.requireBlock(1000)) }
     #expect(heap.spanCount == 4)
     for block in blocks.reversed() { heap.deallocate(block, byteCount: 1000, alignment: 16) }
     // One span stays for the next request; the others went back.
@@ -68,7 +69,8 @@ struct FreeListTests {
   @Test func largeRequestsGoToTheParent() throws {
     var heap = FreeList(spanSize: 65536) { RecordingParent { Mmap() } }
     let large = try heap.requireBlock(20_000)  // over a quarter span
-    #expect(heap.parent.block(at: UInt(bitPattern: large)) == .init(byteCount: 20_000, alignment: 16))
+    #expect(
+      heap.parent.block(at: UInt(bitPattern: large)) == .init(byteCount: 20_000, alignment: 16))
     #expect(heap.largeBlockCount == 1)
     #expect(heap.spanCount == 0)
     heap.reset()

@@ -47,4 +47,32 @@ struct PoolCompositionTests {
     #expect(check.liveBlocks == 0 && check.leakedBlocks == 0)  // Chunk gave every chunk back
     #expect(check.parent.parent.blockCount == 0)  // and Buddy every block
   }
+
+  @Test func alignmentsBeyondAPageGoToTheParent() throws {
+    let requests = [(100, 8192), (100, 65536), (300_000, 1 << 20), (5000, 1 << 21)]
+    func exercise<L: Layer>(_ layer: inout L) throws {
+      var blocks: [(UnsafeMutableRawPointer, Int, Int)] = []
+      for (byteCount, alignment) in requests {
+        let block = try layer.requireBlock(byteCount, alignment: alignment)
+        #expect(UInt(bitPattern: block) % UInt(alignment) == 0)
+        block.initializeMemory(as: UInt8.self, repeating: 1, count: byteCount)
+        blocks.append((block, byteCount, alignment))
+      }
+      for (block, byteCount, alignment) in blocks {
+        layer.deallocate(block, byteCount: byteCount, alignment: alignment)
+      }
+      layer.reset()
+    }
+    var bonwick = Bonwick { Check { Mmap() } }
+    try exercise(&bonwick)
+    var buddy = Buddy(baseSize: 16, blockExponent: 10) { Check { Mmap() } }
+    try exercise(&buddy)
+    var freeList = FreeList { Check { Mmap() } }
+    try exercise(&freeList)
+    var sizeClasses = SizeClasses { Check { Mmap() } }
+    try exercise(&sizeClasses)
+    // Check (stopping on a leak) saw everything come back at each reset.
+    #expect(bonwick.parent.leakedBlocks + buddy.parent.leakedBlocks == 0)
+    #expect(freeList.parent.leakedBlocks + sizeClasses.parent.leakedBlocks == 0)
+  }
 }

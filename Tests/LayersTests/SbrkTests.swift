@@ -15,7 +15,8 @@ struct SbrkTests {
       options.resetReclaimsBlocks = false  // a source layer cannot take live blocks back
       let outcome = ConformanceChecker.run(&stack, options: options, counters: statsCounts)
       precondition(outcome.violations == [], "violations: \(outcome.violations)")
-      precondition(outcome.counts.allocations > 50_000, "only \(outcome.counts.allocations) allocations")
+      precondition(
+        outcome.counts.allocations > 50_000, "only \(outcome.counts.allocations) allocations")
       precondition(stack.parent.growths > 0, "the break never moved")
     }
     #expect(standardError(result) == "")
@@ -41,7 +42,8 @@ struct SbrkTests {
       let small = heap.allocate(byteCount: 100, alignment: 16)!
       precondition(heap.growths == 1 && heap.heldBytes == 65536, heap.report)
       for _ in 0..<100 {  // served from the step already taken
-        heap.deallocate(heap.allocate(byteCount: 500, alignment: 16)!, byteCount: 500, alignment: 16)
+        heap.deallocate(
+          heap.allocate(byteCount: 500, alignment: 16)!, byteCount: 500, alignment: 16)
       }
       precondition(heap.growths == 1, heap.report)
       // A free top range under the threshold stays.
@@ -104,13 +106,15 @@ struct SbrkTests {
       precondition(UInt(bitPattern: foreign) >= UInt(bitPattern: low) + 65536)
       foreign.initializeMemory(as: UInt8.self, repeating: 0xA5, count: 8192)
       let high = heap.allocate(byteCount: 65536, alignment: 16)!
-      precondition(UInt(bitPattern: high) >= UInt(bitPattern: foreign) + 8192, "overlaps malloc's bytes")
+      precondition(
+        UInt(bitPattern: high) >= UInt(bitPattern: foreign) + 8192, "overlaps malloc's bytes")
       heap.deallocate(low, byteCount: 65536, alignment: 16)
       precondition(heap.shrinks == 0, "moved the break below someone else's memory")
       heap.deallocate(high, byteCount: 65536, alignment: 16)
       precondition(heap.shrinks == 1)
       precondition(UInt(bitPattern: sbrk(0)) == UInt(bitPattern: foreign) + 8192)
-      let bytes = UnsafeBufferPointer(start: foreign.assumingMemoryBound(to: UInt8.self), count: 8192)
+      let bytes = UnsafeBufferPointer(
+        start: foreign.assumingMemoryBound(to: UInt8.self), count: 8192)
       precondition(bytes.allSatisfy { $0 == 0xA5 }, "the foreign bytes changed")
       // The foreign user trims its memory (as glibc's free does at the top); Sbrk's free
       // range is topmost again and its reset gives it back.

@@ -50,7 +50,8 @@ struct SizeClassesTests {
   @Test func largeRequestsGoToTheParent() throws {
     var heap = SizeClasses { RecordingParent { Mmap() } }
     let large = try heap.requireBlock(40_000)
-    #expect(heap.parent.block(at: UInt(bitPattern: large)) == .init(byteCount: 40_000, alignment: 16))
+    #expect(
+      heap.parent.block(at: UInt(bitPattern: large)) == .init(byteCount: 40_000, alignment: 16))
     #expect(heap.largeBlockCount == 1)
     #expect(heap.spanCount == 0)
     heap.deallocate(large, byteCount: 40_000, alignment: 16)

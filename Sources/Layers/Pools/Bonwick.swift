@@ -31,6 +31,7 @@
 ///   hand out, stops it with a message. Double frees of small blocks are not detected: put
 ///   ``Check`` above Bonwick to catch them.
 public struct Bonwick<Parent: Layer>: WrappingLayer {
+  /// The layer this one gets its memory from.
   public var parent: Parent
   /// Empty slabs each bucket keeps for reuse before giving them back to the parent.
   public let cachedSlabsPerBucket: Int
@@ -70,9 +71,11 @@ public struct Bonwick<Parent: Layer>: WrappingLayer {
     cachedSlabsPerBucket: Int = 2, bigCacheCapacity: Int = 8,
     @LayerBuilder parent: () -> Parent
   ) {
-    precondition(cachedSlabsPerBucket >= 0, "Regions: Bonwick's cachedSlabsPerBucket must not be negative")
     precondition(
-      (0...16).contains(bigCacheCapacity), "Regions: Bonwick's bigCacheCapacity must be 0 through 16")
+      cachedSlabsPerBucket >= 0, "Regions: Bonwick's cachedSlabsPerBucket must not be negative")
+    precondition(
+      (0...16).contains(bigCacheCapacity),
+      "Regions: Bonwick's bigCacheCapacity must be 0 through 16")
     self.cachedSlabsPerBucket = cachedSlabsPerBucket
     self.bigCacheCapacity = bigCacheCapacity
     self.parent = parent()

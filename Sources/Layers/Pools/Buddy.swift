@@ -32,6 +32,7 @@
 ///   `byteCount` names, or one that is already free stops it with a message. `byteCount` 0
 ///   takes one base unit (memorypool refuses it).
 public struct Buddy<Parent: Layer>: WrappingLayer {
+  /// The layer this one gets its memory from.
   public var parent: Parent
   /// Every run is a power-of-two multiple of this many bytes.
   public let baseSize: Int
@@ -101,13 +102,15 @@ public struct Buddy<Parent: Layer>: WrappingLayer {
     if let address = _blocks.take(order: order, geometry) {
       return UnsafeMutableRawPointer(bitPattern: address)
     }
-    guard let block = parent.allocate(byteCount: geometry.parentByteCount, alignment: _blockAlignment)
+    guard
+      let block = parent.allocate(byteCount: geometry.parentByteCount, alignment: _blockAlignment)
     else { return nil }
     guard _blocks.add(UInt(bitPattern: block), geometry, parent: &parent) else {
       parent.deallocate(block, byteCount: geometry.parentByteCount, alignment: _blockAlignment)
       return nil
     }
-    return UnsafeMutableRawPointer(bitPattern: _blocks.take(order: order, geometry).unsafelyUnwrapped)
+    return UnsafeMutableRawPointer(
+      bitPattern: _blocks.take(order: order, geometry).unsafelyUnwrapped)
   }
 
   @inlinable
@@ -159,7 +162,8 @@ public struct Buddy<Parent: Layer>: WrappingLayer {
   }
 
   @usableFromInline @inline(never)
-  internal mutating func _allocateLarge(byteCount: Int, alignment: Int) -> UnsafeMutableRawPointer? {
+  internal mutating func _allocateLarge(byteCount: Int, alignment: Int) -> UnsafeMutableRawPointer?
+  {
     guard _large.reserveOne(parent: &parent),
       let block = parent.allocate(byteCount: byteCount, alignment: alignment)
     else { return nil }

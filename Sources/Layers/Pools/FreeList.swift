@@ -26,6 +26,7 @@
 ///   are already free (a double free, a wrong `byteCount`), or a large block FreeList did not
 ///   hand out, stops it with a message. A foreign pointer inside no span is not detected.
 public struct FreeList<Parent: Layer>: WrappingLayer {
+  /// The layer this one gets its memory from.
   public var parent: Parent
   /// Bytes in each span requested from the parent.
   public let spanSize: Int
@@ -162,7 +163,8 @@ public struct FreeList<Parent: Layer>: WrappingLayer {
   }
 
   @usableFromInline @inline(never)
-  internal mutating func _allocateLarge(byteCount: Int, alignment: Int) -> UnsafeMutableRawPointer? {
+  internal mutating func _allocateLarge(byteCount: Int, alignment: Int) -> UnsafeMutableRawPointer?
+  {
     guard _large.reserveOne(parent: &parent),
       let block = parent.allocate(byteCount: byteCount, alignment: alignment)
     else { return nil }

@@ -28,6 +28,7 @@
 ///   did not hand out stops it with a message. Small blocks carry no header: deallocating
 ///   with a wrong size or twice corrupts the lists; put ``Check`` above to catch that.
 public struct SizeClasses<Parent: Layer>: WrappingLayer {
+  /// The layer this one gets its memory from.
   public var parent: Parent
   /// Bytes in each span requested from the parent.
   public let spanSize: Int
@@ -137,7 +138,8 @@ public struct SizeClasses<Parent: Layer>: WrappingLayer {
   }
 
   @usableFromInline @inline(never)
-  internal mutating func _allocateLarge(byteCount: Int, alignment: Int) -> UnsafeMutableRawPointer? {
+  internal mutating func _allocateLarge(byteCount: Int, alignment: Int) -> UnsafeMutableRawPointer?
+  {
     guard _large.reserveOne(parent: &parent),
       let block = parent.allocate(byteCount: byteCount, alignment: alignment)
     else { return nil }

@@ -158,7 +158,8 @@ internal struct _BuddyBlocks {
     var slot = _hint
     if slot >= _capacity || slots[slot] == 0 || !geometry.tree(slots[slot]).fits(order: order) {
       slot = 0
-      while slot < _capacity && (slots[slot] == 0 || !geometry.tree(slots[slot]).fits(order: order)) {
+      while slot < _capacity && (slots[slot] == 0 || !geometry.tree(slots[slot]).fits(order: order))
+      {
         slot += 1
       }
       if slot == _capacity { return nil }
