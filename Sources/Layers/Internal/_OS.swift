@@ -51,3 +51,34 @@ public func _writeToStandardError(_ message: String) {
     bytes.withMemoryRebound(to: CChar.self) { regions_write_stderr($0.baseAddress, $0.count) }
   }
 }
+
+/// The program break, for ``Sbrk``: the C library's `sbrk`/`brk`, so its malloc keeps a
+/// true picture of the break.
+@usableFromInline
+internal enum _Break {
+  /// The current break, or 0 if the C library cannot tell.
+  @usableFromInline @inline(never)
+  static func current() -> UInt {
+    UInt(bitPattern: regions_break_current())
+  }
+
+  /// Moves the break up by `byteCount`; returns the start of the new bytes, or 0 on failure.
+  @usableFromInline @inline(never)
+  static func grow(by byteCount: Int) -> UInt {
+    UInt(bitPattern: regions_break_grow(byteCount))
+  }
+
+  /// Sets the break to `address`; false on failure.
+  @usableFromInline @inline(never)
+  static func set(_ address: UInt) -> Bool {
+    regions_break_set(UnsafeMutableRawPointer(bitPattern: address)) == 0
+  }
+}
+
+extension _Pages {
+  /// Tells the OS it may drop the contents of these whole pages (they read back as zero).
+  @usableFromInline @inline(never)
+  static func discard(_ address: UInt, byteCount: Int) {
+    _ = regions_os_discard(UnsafeMutableRawPointer(bitPattern: address), byteCount)
+  }
+}

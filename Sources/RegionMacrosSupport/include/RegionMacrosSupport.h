@@ -226,6 +226,17 @@ static inline long regions_atomic_add(long *word, long delta) {
 static inline long regions_atomic_load(const long *word) {
   return __atomic_load_n((long *)word, __ATOMIC_ACQUIRE);
 }
+// MARK: - Program break
+
+/// The current program break (`sbrk(0)`), or NULL if the C library cannot tell.
+void *regions_break_current(void);
+
+/// Moves the break up by `increment` bytes with the C library's `sbrk`. Returns the old
+/// break (the start of the new bytes), or NULL with errno set (ENOMEM) on failure.
+void *regions_break_grow(size_t increment);
+
+/// Sets the break to `address` with the C library's `brk`. Returns 0, or -1 with errno set.
+int regions_break_set(void *address);
 
 #ifdef __cplusplus
 }
