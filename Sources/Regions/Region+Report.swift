@@ -10,6 +10,16 @@ extension Region {
   /// Blocks the region served through the hook that are still live.
   public var liveBlocks: Int { node.core.withLock { node.core.pointee.liveBlocks } }
 
+  /// Spans of this region kept from the OS because a block in them is still live (after its
+  /// stack gave them back, typically at the end of the scope).
+  public var withheldSpans: Int { node.core.withLock { node.core.pointee.withheldSpans } }
+
+  /// Bytes in those spans.
+  public var withheldBytes: Int { node.core.withLock { node.core.pointee.withheldBytes } }
+
+  /// Spans of this region not yet given back to the OS (or the page cache).
+  public var liveSpans: Int { node.core.withLock { node.core.pointee.liveSpans } }
+
   /// What the region's layers report so far, one line per layer (empty once closed).
   public var report: String {
     node.core.withLock { node.core.pointee.isOpen ? node._stackReport() : "" }

@@ -19,18 +19,21 @@ struct EscapeSafetyTests {
     // Swift runtime first instantiates inside a region lives for the whole process, and
     // keeps its span withheld for good (safe, but it would show in the counts below).
     _ = (0..<10).map { Sample($0) }
-    Region.releaseCachedPages()
-    let before = Region.memory
     var kept: [[Sample]] = []
     kept.reserveCapacity(10_000)
+    var regions: [Region] = []
+    regions.reserveCapacity(10_000)
     var stack = Chunk(4096) { Mmap() }
     for region in 0..<10_000 {
       // Returned without `escape`: the objects and the array live in the region's pages.
-      let samples = Region.enter(&stack) { (0..<10).map { Sample(region * 10 + $0) } }
+      let (samples, handle) = Region.enter(&stack) {
+        ((0..<10).map { Sample(region * 10 + $0) }, Region.current!)
+      }
       kept.append(samples)
+      regions.append(handle)
     }
-    let withheld = Region.memory
-    #expect(withheld.withheldSpans >= before.withheldSpans + 10_000)
+    // Every region's chunk is withheld: nothing reuses or unmaps it while its objects live.
+    #expect(regions.allSatisfy { !$0.isOpen && $0.withheldSpans == 1 && $0.withheldBytes == 4096 })
     // Later regions allocate and scribble over everything they are given.
     for _ in 0..<200 {
       Region.enter(&stack) {
@@ -49,19 +52,20 @@ struct EscapeSafetyTests {
     }
     #expect(intact == 100_000)
     kept.removeAll()
-    // The last block in each withheld span is gone: the spans are released.
-    let after = Region.memory
-    #expect(after.withheldSpans == before.withheldSpans)
-    #expect(after.withheldBytes == before.withheldBytes)
+    // The last block in each withheld span is gone: every span is released.
+    #expect(regions.allSatisfy { $0.withheldSpans == 0 && $0.liveSpans == 0 })
   }
 
   @Test func aRegionWithNothingLiveGivesEverythingBack() throws {
     try #require(Region.hookIsActive)
-    let before = Region.memory
+    _ = (0..<1000).map { Sample($0) }.count
     var stack = Stats { Chunk(1 << 16) { Mmap() } }
-    Region.enter(&stack) { _ = (0..<1000).map { Sample($0) }.count }
-    #expect(Region.memory.spans == before.spans)
-    #expect(Region.memory.withheldSpans == before.withheldSpans)
+    let region = Region.enter(&stack) { () -> Region in
+      _ = (0..<1000).map { Sample($0) }.count
+      return Region.current!
+    }
+    #expect(region.liveSpans == 0)
+    #expect(region.withheldSpans == 0)
     #expect(stack.allocations >= 1001)
   }
 }
