@@ -148,7 +148,8 @@ void regions_hook_spans_add(long delta) { atomic_fetch_add(&region_spans, delta)
 unsigned long regions_hook_reentries(void) { return atomic_load(&reentries); }
 
 static inline bool regions_open(void) {
-  return __builtin_expect(atomic_load_explicit(&open_regions, memory_order_relaxed) != 0, 0);
+  return __builtin_expect(atomic_load_explicit(&open_regions, memory_order_relaxed) != 0, 0) &&
+         regions_runtime_depth == 0;
 }
 
 static inline bool spans_exist(void) {

@@ -5,6 +5,7 @@
 #include <errno.h>
 #include <stdatomic.h>
 #include <sys/mman.h>
+#include <sys/uio.h>
 #include <unistd.h>
 
 static size_t cached_page_size;
@@ -104,4 +105,10 @@ void regions_counter_add(regions_counter counter, long delta) {
 
 long regions_counter_get(regions_counter counter) {
   return atomic_load_explicit(&counters[counter], memory_order_relaxed);
+}
+
+bool regions_safe_read(const void *address, void *buffer, size_t count) {
+  struct iovec local = {buffer, count};
+  struct iovec remote = {(void *)address, count};
+  return process_vm_readv(getpid(), &local, 1, &remote, 1, 0) == (ssize_t)count;
 }

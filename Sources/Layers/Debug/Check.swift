@@ -100,18 +100,26 @@ public struct Check<Parent: Layer>: WrappingLayer {
     parent.reset()
   }
 
-  /// A description of the live blocks: their count and bytes, and the first few of them.
+  /// A description of the live blocks: their count and bytes, what they hold when that can
+  /// be told (in hook mode, the Swift class of objects: `3 × MyApp.Node`), and the first few.
   public func leakReport(listing limit: Int = 8) -> String {
     var listed: [String] = []
+    var kinds: [String: (count: Int, bytes: Int)] = [:]
     _live.forEach { entry in
+      let block = UnsafeMutableRawPointer(bitPattern: entry.address).unsafelyUnwrapped
+      let kind = _blockDescriber?(block, entry.byteCount) ?? "block"
+      kinds[kind, default: (0, 0)].count += 1
+      kinds[kind, default: (0, 0)].bytes += entry.byteCount
       if listed.count < limit {
         let address = "0x" + String(entry.address, radix: 16)
-        listed.append("  \(address): \(entry.byteCount) bytes, alignment \(entry.alignment)")
+        listed.append("    \(address): \(entry.byteCount) bytes, alignment \(entry.alignment), \(kind)")
       }
     }
-    let more = _live.count > limit ? "\n  … and \(_live.count - limit) more" : ""
+    let summary = kinds.sorted { ($0.value.count, $1.key) > ($1.value.count, $0.key) }
+      .map { "  \($0.value.count) × \($0.key) (\($0.value.bytes) bytes)" }
+    let more = _live.count > limit ? "\n    … and \(_live.count - limit) more" : ""
     return "Regions: \(Self.self) has \(_live.count) live blocks (\(_liveBytes) bytes) at reset:\n"
-      + listed.joined(separator: "\n") + more
+      + summary.joined(separator: "\n") + "\n  first blocks:\n" + listed.joined(separator: "\n") + more
   }
 
   public func appendReport(to lines: inout [String]) {

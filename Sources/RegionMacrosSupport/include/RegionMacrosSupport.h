@@ -32,6 +32,10 @@ int regions_os_discard(void *address, size_t byte_count);
 /// Sets the protection of pages: `writable` false makes them inaccessible.
 int regions_os_protect(void *address, size_t byte_count, bool accessible);
 
+/// Copies `count` bytes from `address` into `buffer` without faulting: false if any of the
+/// source is not readable (process_vm_readv on our own process).
+bool regions_safe_read(const void *address, void *buffer, size_t count);
+
 /// The calling thread's errno.
 int regions_errno(void);
 
@@ -136,6 +140,11 @@ static inline void regions_set_serving_region(void *region) { regions_serving = 
 extern REGIONS_TLS const void *regions_sync_binding;
 static inline const void *regions_get_sync_binding(void) { return regions_sync_binding; }
 static inline void regions_set_sync_binding(const void *binding) { regions_sync_binding = binding; }
+
+/// Above zero while the thread runs one of the Swift runtime entry points whose allocations
+/// live as long as the process (metadata, conformances, lazy globals, task records): the
+/// hook sends those to the ground (RuntimeEntries.c).
+extern REGIONS_TLS unsigned regions_runtime_depth;
 
 /// A unique identity for the calling thread (the address of a thread-local).
 static inline const void *regions_current_thread(void) { return &regions_thread_identity; }

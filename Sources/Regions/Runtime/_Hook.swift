@@ -18,6 +18,7 @@ enum _Hook {
     key = UnsafeRawPointer(Unmanaged.passUnretained(Region.$_current).toOpaque())
     _PageMap.start()
     _PageCache.start()
+    _ = _ObjectNames.install
     var pages = regions_page_routes(acquire: _Spans.acquire, release: _Spans.release)
     regions_pages_install(&pages)
     var routes = regions_hook_routes(

@@ -1,0 +1,91 @@
+// The Swift runtime's own allocations go to the ground.
+//
+// Generic metadata, conformance caches, witness tables, lazy globals (swift_once), task
+// records and task-local items live as long as the process (or the task), wherever they are
+// first needed. Allocated inside a region, they would pin its pages for good and look like
+// leaks. So the executable interposes these runtime entry points (as it does malloc): each
+// wrapper raises a per-thread depth while the real function runs, and the hook sends every
+// allocation made at a depth above zero to the ground.
+//
+// Every wrapped function takes at most six integer or pointer arguments and returns at most
+// two words, so one forwarding shape serves all of them on x86-64 and arm64, whether the
+// function uses the C or the Swift calling convention (neither uses the context or error
+// registers here).
+#define _GNU_SOURCE
+#include "RegionMacrosSupport.h"
+
+#include <dlfcn.h>
+#include <stdint.h>
+
+REGIONS_TLS unsigned regions_runtime_depth;
+
+#if defined(__has_feature)
+#if __has_feature(address_sanitizer) || __has_feature(thread_sanitizer)
+#define REGIONS_NO_HOOK 1
+#endif
+#endif
+#if defined(__SANITIZE_ADDRESS__) || defined(__SANITIZE_THREAD__)
+#define REGIONS_NO_HOOK 1
+#endif
+
+#ifndef REGIONS_NO_HOOK
+
+typedef struct {
+  uintptr_t first, second;
+} regions_two_words;
+
+typedef regions_two_words (*regions_entry)(uintptr_t, uintptr_t, uintptr_t, uintptr_t,
+                                           uintptr_t, uintptr_t);
+
+#define REGIONS_GROUND_ENTRY(name)                                                       \
+  static regions_entry next_##name;                                                      \
+  regions_two_words name(uintptr_t a, uintptr_t b, uintptr_t c, uintptr_t d, uintptr_t e, \
+                         uintptr_t f) {                                                  \
+    regions_entry next = __atomic_load_n(&next_##name, __ATOMIC_RELAXED);                \
+    if (__builtin_expect(next == NULL, 0)) {                                             \
+      next = (regions_entry)dlsym(RTLD_NEXT, #name);                                     \
+      __atomic_store_n(&next_##name, next, __ATOMIC_RELAXED);                            \
+    }                                                                                    \
+    regions_runtime_depth++;                                                             \
+    regions_two_words result = next(a, b, c, d, e, f);                                   \
+    regions_runtime_depth--;                                                             \
+    return result;                                                                       \
+  }
+
+// Metadata.
+REGIONS_GROUND_ENTRY(swift_getGenericMetadata)
+REGIONS_GROUND_ENTRY(swift_getCanonicalSpecializedMetadata)
+REGIONS_GROUND_ENTRY(swift_getCanonicalPrespecializedGenericMetadata)
+REGIONS_GROUND_ENTRY(swift_getSingletonMetadata)
+REGIONS_GROUND_ENTRY(swift_getForeignTypeMetadata)
+REGIONS_GROUND_ENTRY(swift_getTupleTypeMetadata)
+REGIONS_GROUND_ENTRY(swift_getTupleTypeMetadata2)
+REGIONS_GROUND_ENTRY(swift_getTupleTypeMetadata3)
+REGIONS_GROUND_ENTRY(swift_getFunctionTypeMetadata)
+REGIONS_GROUND_ENTRY(swift_getFunctionTypeMetadata0)
+REGIONS_GROUND_ENTRY(swift_getFunctionTypeMetadata1)
+REGIONS_GROUND_ENTRY(swift_getFunctionTypeMetadata2)
+REGIONS_GROUND_ENTRY(swift_getFunctionTypeMetadata3)
+REGIONS_GROUND_ENTRY(swift_getFunctionTypeMetadataGlobalActor)
+REGIONS_GROUND_ENTRY(swift_getExistentialTypeMetadata)
+REGIONS_GROUND_ENTRY(swift_getTypeByMangledNameInContext)
+REGIONS_GROUND_ENTRY(swift_getTypeByMangledNameInContext2)
+REGIONS_GROUND_ENTRY(swift_getTypeByMangledNameInContextInMetadataState)
+REGIONS_GROUND_ENTRY(swift_getTypeByMangledNameInContextInMetadataState2)
+REGIONS_GROUND_ENTRY(swift_getTypeByMangledNameInEnvironment)
+REGIONS_GROUND_ENTRY(swift_getTypeByMangledNameInEnvironmentInMetadataState)
+REGIONS_GROUND_ENTRY(swift_getAssociatedTypeWitness)
+REGIONS_GROUND_ENTRY(swift_getAssociatedConformanceWitness)
+// Conformances, witness tables and casts (the conformance cache).
+REGIONS_GROUND_ENTRY(swift_getWitnessTable)
+REGIONS_GROUND_ENTRY(swift_conformsToProtocol)
+REGIONS_GROUND_ENTRY(swift_conformsToProtocol2)
+REGIONS_GROUND_ENTRY(swift_conformsToProtocolCommon)
+REGIONS_GROUND_ENTRY(swift_dynamicCast)
+// Lazy globals: what their initializers allocate lives for the whole process.
+REGIONS_GROUND_ENTRY(swift_once)
+// Task records and task-local items (the task's own allocations still go to its region).
+REGIONS_GROUND_ENTRY(swift_task_create)
+REGIONS_GROUND_ENTRY(swift_task_localValuePush)
+
+#endif
