@@ -33,3 +33,13 @@ func standardError(_ result: ExitTest.Result?) -> String {
   guard let bytes = result?.standardErrorContent else { return "" }
   return String(decoding: bytes, as: UTF8.self)
 }
+
+extension Layer {
+  /// Allocates a block, recording an issue and throwing if the layer returns nil.
+  mutating func mustAllocate(
+    byteCount: Int, alignment: Int, sourceLocation: SourceLocation = #_sourceLocation
+  ) throws -> UnsafeMutableRawPointer {
+    let pointer = allocate(byteCount: byteCount, alignment: alignment)
+    return try #require(pointer, sourceLocation: sourceLocation)
+  }
+}
