@@ -40,7 +40,9 @@ public struct Chunk<Parent: Layer>: WrappingLayer {
   /// - Precondition: `chunkSize >= 64`.
   @inlinable
   public init(_ chunkSize: Int, @LayerBuilder parent: () -> Parent) {
-    precondition(chunkSize >= 64, "Regions: Chunk's chunkSize must be at least 64 bytes (got \(chunkSize))")
+    if chunkSize < 64 {
+      fatalError("Regions: Chunk's chunkSize must be at least 64 bytes (got \(chunkSize))")
+    }
     self.chunkSize = chunkSize
     self.parent = parent()
   }
