@@ -1,1 +1,236 @@
-print("todo")
+// layerbench: nanoseconds per allocate+deallocate pair through composed layers, against the C
+// library's malloc+free measured in the same run.
+//
+//   swift run -c release layerbench           # 9 rounds, ~40 ms per measurement
+//   swift run -c release layerbench --quick   # 3 rounds, ~5 ms per measurement
+//
+// Method: every configuration is measured once per round, in an order that rotates from
+// round to round, after one warm-up round; the table shows the median over the rounds (and
+// the fastest round). Each configuration's loop is its own `@inline(never)` function over a
+// concrete stack type, so the optimizer specializes it (Docs/Benchmarks.md shows how to check
+// the disassembly), and the loop folds every pointer into a checksum the program prints, so
+// no allocation can be optimized away.
+import Layers
+
+#if canImport(Glibc)
+  import Glibc
+#endif
+
+// MARK: - The stacks
+
+typealias ChunkStack = Chunk<Mmap>
+typealias ChunkSystemStack = Chunk<System>
+typealias StatsChunkStack = Stats<Chunk<Mmap>>
+/// The card's stack.
+typealias CardStack = Stats<Chunk<Batch<Check<Mmap>>>>
+
+func makeChunk() -> ChunkStack { Chunk(65536) { Mmap() } }
+func makeChunkSystem() -> ChunkSystemStack { Chunk(65536) { System() } }
+func makeStatsChunk() -> StatsChunkStack { Stats { Chunk(65536) { Mmap() } } }
+func makeCardStack() -> CardStack { Stats { Chunk(4096) { Batch { Check { Mmap() } } } } }
+
+/// Blocks are asked for with malloc's own guarantee.
+let alignment = 16
+
+// MARK: - Timed loops (one specialized function per stack)
+
+/// `iterations` allocate+deallocate pairs; returns a checksum of the pointers.
+@inline(__always)
+func pairs<L: Layer>(_ layer: inout L, byteCount: Int, iterations: Int) -> UInt {
+  var checksum: UInt = 0
+  for _ in 0..<iterations {
+    let block = layer.allocate(byteCount: byteCount, alignment: alignment)!
+    checksum = checksum &* 31 &+ UInt(bitPattern: block)
+    layer.deallocate(block, byteCount: byteCount, alignment: alignment)
+  }
+  return checksum
+}
+
+/// `count` allocations with no deallocation (the caller resets, untimed).
+@inline(__always)
+func allocations<L: Layer>(_ layer: inout L, byteCount: Int, count: Int) -> UInt {
+  var checksum: UInt = 0
+  for _ in 0..<count {
+    let block = layer.allocate(byteCount: byteCount, alignment: alignment)!
+    checksum = checksum &* 31 &+ UInt(bitPattern: block)
+  }
+  return checksum
+}
+
+@inline(never)
+func chunkPairs(_ layer: inout ChunkStack, byteCount: Int, iterations: Int) -> UInt {
+  pairs(&layer, byteCount: byteCount, iterations: iterations)
+}
+
+@inline(never)
+func statsChunkPairs(_ layer: inout StatsChunkStack, byteCount: Int, iterations: Int) -> UInt {
+  pairs(&layer, byteCount: byteCount, iterations: iterations)
+}
+
+@inline(never)
+func cardStackPairs(_ layer: inout CardStack, byteCount: Int, iterations: Int) -> UInt {
+  pairs(&layer, byteCount: byteCount, iterations: iterations)
+}
+
+@inline(never)
+func systemPairs(_ layer: inout System, byteCount: Int, iterations: Int) -> UInt {
+  pairs(&layer, byteCount: byteCount, iterations: iterations)
+}
+
+@inline(never)
+func mmapPairs(_ layer: inout Mmap, byteCount: Int, iterations: Int) -> UInt {
+  pairs(&layer, byteCount: byteCount, iterations: iterations)
+}
+
+@inline(never)
+func mallocPairs(byteCount: Int, iterations: Int) -> UInt {
+  var checksum: UInt = 0
+  for _ in 0..<iterations {
+    let block = malloc(byteCount)!
+    checksum = checksum &* 31 &+ UInt(bitPattern: block)
+    free(block)
+  }
+  return checksum
+}
+
+@inline(never)
+func chunkAllocations(_ layer: inout ChunkStack, byteCount: Int, count: Int) -> UInt {
+  allocations(&layer, byteCount: byteCount, count: count)
+}
+
+@inline(never)
+func chunkSystemAllocations(_ layer: inout ChunkSystemStack, byteCount: Int, count: Int) -> UInt {
+  allocations(&layer, byteCount: byteCount, count: count)
+}
+
+@inline(never)
+func statsChunkAllocations(_ layer: inout StatsChunkStack, byteCount: Int, count: Int) -> UInt {
+  allocations(&layer, byteCount: byteCount, count: count)
+}
+
+@inline(never)
+func cardStackAllocations(_ layer: inout CardStack, byteCount: Int, count: Int) -> UInt {
+  allocations(&layer, byteCount: byteCount, count: count)
+}
+
+let quick = CommandLine.arguments.contains("--quick")
+let rounds = quick ? 3 : 9
+let targetNanoseconds: UInt64 = quick ? 5_000_000 : 40_000_000
+let pageSize = Int(sysconf(Int32(_SC_PAGESIZE)))
+
+var configurations: [Configuration] = []
+for byteCount in [16, 64, 256] {
+  configurations += [
+    Configuration(layer: "malloc/free", byteCount: byteCount) {
+      let start = nanoseconds()
+      let checksum = mallocPairs(byteCount: byteCount, iterations: $0)
+      return (nanoseconds() - start, checksum)
+    },
+    Configuration(
+      layer: "Chunk(65536) { Mmap() }", byteCount: byteCount,
+      run: pairRunner(makeChunk, chunkPairs, byteCount: byteCount)),
+    Configuration(
+      layer: "Chunk(65536) { Mmap() }", byteCount: byteCount, isAllocateOnly: true,
+      run: allocationRunner(makeChunk, chunkAllocations, byteCount: byteCount)),
+    // The same with chunks from malloc, to separate Chunk's cost from mmap's.
+    Configuration(
+      layer: "Chunk(65536) { System() }", byteCount: byteCount, isAllocateOnly: true,
+      run: allocationRunner(makeChunkSystem, chunkSystemAllocations, byteCount: byteCount)),
+    Configuration(
+      layer: "Stats { Chunk(65536) { Mmap() } }", byteCount: byteCount,
+      run: pairRunner(makeStatsChunk, statsChunkPairs, byteCount: byteCount)),
+    Configuration(
+      layer: "Stats { Chunk(65536) { Mmap() } }", byteCount: byteCount, isAllocateOnly: true,
+      run: allocationRunner(makeStatsChunk, statsChunkAllocations, byteCount: byteCount)),
+    Configuration(
+      layer: "Stats { Chunk(4096) { Batch { Check { Mmap() } } } }", byteCount: byteCount,
+      run: pairRunner(makeCardStack, cardStackPairs, byteCount: byteCount)),
+    Configuration(
+      layer: "Stats { Chunk(4096) { Batch { Check { Mmap() } } } }", byteCount: byteCount,
+      isAllocateOnly: true,
+      run: allocationRunner(makeCardStack, cardStackAllocations, byteCount: byteCount)),
+    Configuration(
+      layer: "System()", byteCount: byteCount,
+      run: pairRunner(System.init, systemPairs, byteCount: byteCount)),
+  ]
+}
+configurations += [
+  Configuration(layer: "malloc/free", byteCount: pageSize) {
+    let start = nanoseconds()
+    let checksum = mallocPairs(byteCount: pageSize, iterations: $0)
+    return (nanoseconds() - start, checksum)
+  },
+  Configuration(
+    layer: "Mmap()", byteCount: pageSize,
+    run: pairRunner(Mmap.init, mmapPairs, byteCount: pageSize)),
+]
+
+// MARK: - Running
+
+var checksum: UInt = 0
+
+// Calibrate (this is also the warm-up): grow the operation count until one measurement
+// takes about the target time.
+for index in configurations.indices {
+  var operations = 1024
+  while true {
+    let (elapsed, sum) = configurations[index].run(operations)
+    checksum &+= sum
+    if elapsed >= targetNanoseconds / 4 || operations >= 1 << 30 {
+      let scale = Double(targetNanoseconds) / Double(Swift.max(elapsed, 1))
+      configurations[index].operations = Swift.max(1024, Int(Double(operations) * scale))
+      break
+    }
+    operations *= 4
+  }
+}
+
+for round in 0..<rounds {
+  // Rotate the order so no configuration always runs first or after the same neighbour.
+  let count = configurations.count
+  for step in 0..<count {
+    let index = (step + round * 5) % count
+    let (elapsed, sum) = configurations[index].run(configurations[index].operations)
+    checksum &+= sum
+    configurations[index].samples.append(
+      Double(elapsed) / Double(configurations[index].operations))
+  }
+}
+
+let baseline = Dictionary(
+  configurations.filter { $0.layer == "malloc/free" }.map { ($0.byteCount, median($0.samples)) },
+  uniquingKeysWith: { first, _ in first })
+
+print("layerbench: \(rounds) rounds, median ns per operation (fastest round in brackets)")
+print("")
+print(
+  "| \(padded("layer", 56, left: true)) | \(padded("size", 5)) | \(padded("operation", 15, left: true)) | \(padded("ns", 16)) | \(padded("÷ malloc+free", 13)) |"
+)
+print("|\(String(repeating: "-", count: 58))|------:|:\(String(repeating: "-", count: 16))|\(String(repeating: "-", count: 17)):|\(String(repeating: "-", count: 14)):|")
+for configuration in configurations.sorted(by: { $0.byteCount < $1.byteCount }) {
+  let value = median(configuration.samples)
+  let fastest = configuration.samples.min() ?? 0
+  let ratio = baseline[configuration.byteCount].map { value / $0 } ?? .nan
+  let operation = configuration.isAllocateOnly ? "allocate only" : "allocate+free"
+  let ns = "\(formatted(value, 2)) [\(formatted(fastest, 2))]"
+  print(
+    "| \(padded(configuration.layer, 56, left: true)) | \(padded(String(configuration.byteCount), 5)) | \(padded(operation, 15, left: true)) | \(padded(ns, 16)) | \(padded(formatted(ratio, 3), 13)) |"
+  )
+}
+
+print("")
+print("Target: Chunk's fast path (allocate+free pair) ≤ 1/4 of a malloc+free pair.")
+for configuration in configurations
+where configuration.layer == "Chunk(65536) { Mmap() }" && !configuration.isAllocateOnly {
+  let ratio = median(configuration.samples) / baseline[configuration.byteCount]!
+  print(
+    "  \(configuration.byteCount) B: \(formatted(ratio, 3)) of malloc+free — \(ratio <= 0.25 ? "met" : "NOT met")"
+  )
+}
+// Note whether `malloc` here is the C library's or an interposed one.
+let defaultMalloc = dlsym(nil, "malloc")
+let nextMalloc = dlsym(UnsafeMutableRawPointer(bitPattern: -1), "malloc")
+if defaultMalloc != nextMalloc {
+  print("Note: malloc is interposed in this process; the malloc/free rows include the hook.")
+}
+print("(checksum \(String(checksum, radix: 16)))")
