@@ -17,14 +17,15 @@ root="${1:-cardStackPairs}"
 [ -x "$binary" ] || { echo "build first: swift build -c release --product layerbench" >&2; exit 2; }
 
 objdump -d --no-show-raw-insn "$binary" | swift demangle --simplified | awk -v root="$root" '
-  # Collect each function body, keyed by its demangled name.
+  # Collect each function body, keyed by its address (specializations share a demangled name).
   /^[0-9a-f]+ <.*>:$/ {
-    name = $0; sub(/^[0-9a-f]+ </, "", name); sub(/>:$/, "", name)
-    order[++count] = name; next
+    address = $1; name = $0; sub(/^[0-9a-f]+ </, "", name); sub(/>:$/, "", name)
+    names[address] = name
+    if (start == "" && index(name, root "(") == 1) start = address
+    next
   }
-  name != "" && NF > 0 { body[name] = body[name] "\n" $0 }
+  address != "" && NF > 0 { body[address] = body[address] "\n" $0 }
   END {
-    for (i = 1; i <= count; i++) if (index(order[i], root "(") == 1) { start = order[i]; break }
     if (start == "") { print "no function named " root "(…) in the binary"; exit 2 }
     queue[1] = start; head = 1; tail = 1; seen[start] = 1; bad = 0
     while (head <= tail) {
@@ -33,36 +34,36 @@ objdump -d --no-show-raw-insn "$binary" | swift demangle --simplified | awk -v r
       returns = 0
       for (j = 1; j <= n; j++) {
         if (lines[j] ~ /[ \t]ret[a-z]*[ \t]*$/) returns = 1
-        if (lines[j] ~ /[ \t]jmp[a-z]*[ \t]+[0-9a-f]+ </ && index(lines[j], "<" f) == 0) returns = 1
+        if (lines[j] ~ /[ \t]jmp[a-z]*[ \t]+[0-9a-f]+ </ && index(lines[j], "<" names[f]) == 0) returns = 1
       }
       if (!returns) { fatal[f] = 1; continue }
       for (j = 1; j <= n; j++) {
         line = lines[j]
         if (line ~ /[ \t](call|jmp)[a-z]*[ \t]+\*/) {
-          print "INDIRECT  " f ": " line; bad = 1; continue
+          print "INDIRECT  " names[f] ": " line; bad = 1; continue
         }
         if (line !~ /[ \t](call|jmp)[a-z]*[ \t]+[0-9a-f]+ </) continue
-        target = line; sub(/^.*[0-9a-f]+ </, "", target); sub(/>$/, "", target)
-        sub(/\+0x[0-9a-f]+$/, "", target)
-        if (target == f) continue
-        if (target ~ /protocol witness/) { print "WITNESS   " f " -> " target; bad = 1 }
-        if (target ~ /^(Chunk|Batch|Check|Stats|Bypass|WrappingLayer)\.|^[^ ]*<A/) {
-          generic[f " -> " target] = 1
+        target = line; sub(/^.*[ \t](call|jmp)[a-z]*[ \t]+/, "", target)
+        split(target, parts, " "); to = sprintf("%016s", parts[1]); gsub(/ /, "0", to)
+        targetName = target; sub(/^[0-9a-f]+ </, "", targetName); sub(/>$/, "", targetName)
+        if (targetName ~ /\+0x[0-9a-f]+$/) continue  # a jump inside a function
+        if (to == f) continue
+        if (targetName ~ /protocol witness/) { print "WITNESS   " names[f] " -> " targetName; bad = 1 }
+        if (targetName ~ /^(Chunk|Batch|Check|Stats|Bypass|WrappingLayer)\.|^[^ ]*<A/) {
+          generic[f " " to] = 1
         }
-        if (!(target in seen)) {
-          seen[target] = 1
-          if (target ~ /@plt$/) { external[target] = 1 } else { queue[++tail] = target }
-        }
+        if (targetName ~ /@plt$/) { external[targetName] = 1; continue }
+        if (!(to in seen)) { seen[to] = 1; queue[++tail] = to }
       }
     }
     # A call to an unspecialized generic method is a fault unless the callee never returns.
     for (edge in generic) {
-      split(edge, parts, " -> ")
-      if (!(parts[2] in fatal)) { print "GENERIC   " edge; bad = 1 }
+      split(edge, parts, " ")
+      if (!(parts[2] in fatal)) { print "GENERIC   " names[parts[1]] " -> " names[parts[2]]; bad = 1 }
     }
-    print "Functions reached from " start ":"
+    print "Functions reached from " names[start] ":"
     for (k = 1; k <= tail; k++) {
-      g = queue[k]; print "  " g (g in fatal ? "   (fatal path, not walked)" : "")
+      g = queue[k]; print "  " g "  " names[g] (g in fatal ? "   (fatal path, not walked)" : "")
     }
     printf "External calls:"; for (e in external) printf " %s", e; print ""
     if (bad) { print "FAIL: the path is not fully specialized"; exit 1 }
