@@ -4,9 +4,9 @@
 //   swift run -c release layerbench           # 9 rounds, ~40 ms per measurement
 //   swift run -c release layerbench --quick   # 3 rounds, ~5 ms per measurement
 //
-// Method: every configuration is measured once per round, in an order that rotates from
-// round to round, after one warm-up round; the table shows the median over the rounds (and
-// the fastest round). Each configuration's loop is its own `@inline(never)` function over a
+// Method: after a calibration pass (which also warms up), every configuration is measured
+// once per round, in an order that rotates from round to round; the table shows the median
+// over the rounds (and the fastest round). Each configuration's loop is its own `@inline(never)` function over a
 // concrete stack type, so the optimizer specializes it (Docs/Benchmarks.md shows how to check
 // the disassembly), and the loop folds every pointer into a checksum the program prints, so
 // no allocation can be optimized away.
