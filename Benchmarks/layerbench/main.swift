@@ -1,6 +1,10 @@
 // layerbench: nanoseconds per allocate+deallocate pair through composed layers, against the C
 // library's malloc+free measured in the same run.
 //
+// The baseline calls the C library's malloc and free themselves (found with
+// `dlsym(RTLD_NEXT, …)`), because this executable links the Regions hook, which interposes
+// malloc; the hook itself (outside every region) is measured in a row of its own.
+//
 //   swift run -c release layerbench           # 9 rounds, ~40 ms per measurement
 //   swift run -c release layerbench --quick   # 3 rounds, ~5 ms per measurement
 //
@@ -82,8 +86,34 @@ func mmapPairs(_ layer: inout Mmap, byteCount: Int, iterations: Int) -> UInt {
   pairs(&layer, byteCount: byteCount, iterations: iterations)
 }
 
+typealias MallocFunction = @convention(c) (Int) -> UnsafeMutableRawPointer?
+typealias FreeFunction = @convention(c) (UnsafeMutableRawPointer?) -> Void
+
+/// The next definitions after this executable's: the C library's, even if the executable
+/// interposes malloc.
+let rtldNext = UnsafeMutableRawPointer(bitPattern: -1)
+let libcMalloc = unsafeBitCast(dlsym(rtldNext, "malloc")!, to: MallocFunction.self)
+let libcFree = unsafeBitCast(dlsym(rtldNext, "free")!, to: FreeFunction.self)
+/// Whether `malloc` in this process is not the C library's (the Regions hook).
+let mallocIsInterposed = dlsym(nil, "malloc") != dlsym(rtldNext, "malloc")
+
+/// Pairs through the C library's malloc and free, called through their addresses.
 @inline(never)
-func mallocPairs(byteCount: Int, iterations: Int) -> UInt {
+func libcPairs(
+  _ malloc: MallocFunction, _ free: FreeFunction, byteCount: Int, iterations: Int
+) -> UInt {
+  var checksum: UInt = 0
+  for _ in 0..<iterations {
+    let block = malloc(byteCount)!
+    checksum = checksum &* 31 &+ UInt(bitPattern: block)
+    free(block)
+  }
+  return checksum
+}
+
+/// Pairs through whatever `malloc` and `free` are in this process (the hook, if linked).
+@inline(never)
+func processMallocPairs(byteCount: Int, iterations: Int) -> UInt {
   var checksum: UInt = 0
   for _ in 0..<iterations {
     let block = malloc(byteCount)!
@@ -123,7 +153,7 @@ for byteCount in [16, 64, 256] {
   configurations += [
     Configuration(layer: "malloc/free", byteCount: byteCount) {
       let start = nanoseconds()
-      let checksum = mallocPairs(byteCount: byteCount, iterations: $0)
+      let checksum = libcPairs(libcMalloc, libcFree, byteCount: byteCount, iterations: $0)
       return (nanoseconds() - start, checksum)
     },
     Configuration(
@@ -157,13 +187,24 @@ for byteCount in [16, 64, 256] {
 configurations += [
   Configuration(layer: "malloc/free", byteCount: pageSize) {
     let start = nanoseconds()
-    let checksum = mallocPairs(byteCount: pageSize, iterations: $0)
+    let checksum = libcPairs(libcMalloc, libcFree, byteCount: pageSize, iterations: $0)
     return (nanoseconds() - start, checksum)
   },
   Configuration(
     layer: "Mmap()", byteCount: pageSize,
     run: pairRunner(Mmap.init, mmapPairs, byteCount: pageSize)),
 ]
+
+if mallocIsInterposed {
+  for byteCount in [16, 256] {
+    configurations.append(
+      Configuration(layer: "malloc/free through the hook, outside regions", byteCount: byteCount) {
+        let start = nanoseconds()
+        let checksum = processMallocPairs(byteCount: byteCount, iterations: $0)
+        return (nanoseconds() - start, checksum)
+      })
+  }
+}
 
 // MARK: - Running
 
@@ -203,34 +244,41 @@ let baseline = Dictionary(
 
 print("layerbench: \(rounds) rounds, median ns per operation (fastest round in brackets)")
 print("")
-print(
-  "| \(padded("layer", 56, left: true)) | \(padded("size", 5)) | \(padded("operation", 15, left: true)) | \(padded("ns", 16)) | \(padded("÷ malloc+free", 13)) |"
-)
-print("|\(String(repeating: "-", count: 58))|------:|:\(String(repeating: "-", count: 16))|\(String(repeating: "-", count: 17)):|\(String(repeating: "-", count: 14)):|")
+/// The table's columns (a Markdown table): width and whether the text is left-aligned.
+let columns: [(width: Int, left: Bool)] = [
+  (56, true), (5, false), (15, true), (16, false), (13, false),
+]
+
+func row(_ cells: [String]) -> String {
+  let texts = zip(cells, columns).map { padded($0, $1.width, left: $1.left) }
+  return "| " + texts.joined(separator: " | ") + " |"
+}
+
+print(row(["layer", "size", "operation", "ns", "÷ malloc+free"]))
+let rules = columns.map { column in
+  let dashes = String(repeating: "-", count: column.width + 1)
+  return column.left ? ":" + dashes : dashes + ":"
+}
+print("|" + rules.joined(separator: "|") + "|")
 for configuration in configurations.sorted(by: { $0.byteCount < $1.byteCount }) {
   let value = median(configuration.samples)
   let fastest = configuration.samples.min() ?? 0
   let ratio = baseline[configuration.byteCount].map { value / $0 } ?? .nan
   let operation = configuration.isAllocateOnly ? "allocate only" : "allocate+free"
   let ns = "\(formatted(value, 2)) [\(formatted(fastest, 2))]"
-  print(
-    "| \(padded(configuration.layer, 56, left: true)) | \(padded(String(configuration.byteCount), 5)) | \(padded(operation, 15, left: true)) | \(padded(ns, 16)) | \(padded(formatted(ratio, 3), 13)) |"
-  )
+  let size = String(configuration.byteCount)
+  print(row([configuration.layer, size, operation, ns, formatted(ratio, 3)]))
 }
-
 print("")
 print("Target: Chunk's fast path (allocate+free pair) ≤ 1/4 of a malloc+free pair.")
 for configuration in configurations
 where configuration.layer == "Chunk(65536) { Mmap() }" && !configuration.isAllocateOnly {
   let ratio = median(configuration.samples) / baseline[configuration.byteCount]!
-  print(
-    "  \(configuration.byteCount) B: \(formatted(ratio, 3)) of malloc+free — \(ratio <= 0.25 ? "met" : "NOT met")"
-  )
+  let verdict = ratio <= 0.25 ? "met" : "NOT met"
+  print("  \(configuration.byteCount) B: \(formatted(ratio, 3)) of malloc+free — \(verdict)")
 }
-// Note whether `malloc` here is the C library's or an interposed one.
-let defaultMalloc = dlsym(nil, "malloc")
-let nextMalloc = dlsym(UnsafeMutableRawPointer(bitPattern: -1), "malloc")
-if defaultMalloc != nextMalloc {
-  print("Note: malloc is interposed in this process; the malloc/free rows include the hook.")
-}
+print(
+  "malloc/free rows call the C library's malloc and free"
+    + (mallocIsInterposed
+      ? " (this process interposes malloc: the hook has rows of its own)." : "."))
 print("(checksum \(String(checksum, radix: 16)))")

@@ -9,19 +9,20 @@ struct AllocationRequestTests {
   /// Allocates through the named layer (over a source), in the child process of an exit test.
   static func allocate(_ layer: String, byteCount: Int, alignment: Int) {
     switch layer {
-    case "Mmap": var l = Mmap(); _ = l.allocate(byteCount: byteCount, alignment: alignment)
-    case "System": var l = System(); _ = l.allocate(byteCount: byteCount, alignment: alignment)
-    case "Chunk":
-      var l = Chunk(4096) { Mmap() }
-      _ = l.allocate(byteCount: byteCount, alignment: alignment)
-    case "Batch": var l = Batch { Mmap() }; _ = l.allocate(byteCount: byteCount, alignment: alignment)
-    case "Check": var l = Check { Mmap() }; _ = l.allocate(byteCount: byteCount, alignment: alignment)
-    case "Stats": var l = Stats { Mmap() }; _ = l.allocate(byteCount: byteCount, alignment: alignment)
-    case "Bypass":
-      var l = Bypass { System() }
-      _ = l.allocate(byteCount: byteCount, alignment: alignment)
+    case "Mmap": request(Mmap(), byteCount, alignment)
+    case "System": request(System(), byteCount, alignment)
+    case "Chunk": request(Chunk(4096) { Mmap() }, byteCount, alignment)
+    case "Batch": request(Batch { Mmap() }, byteCount, alignment)
+    case "Check": request(Check { Mmap() }, byteCount, alignment)
+    case "Stats": request(Stats { Mmap() }, byteCount, alignment)
+    case "Bypass": request(Bypass { System() }, byteCount, alignment)
     default: fatalError("unknown layer \(layer)")
     }
+  }
+
+  static func request<L: Layer>(_ layer: L, _ byteCount: Int, _ alignment: Int) {
+    var layer = layer
+    _ = layer.allocate(byteCount: byteCount, alignment: alignment)
   }
 
   @Test(arguments: layers)

@@ -5,7 +5,9 @@ import Testing
 @Suite("LayerBuilder: the declared stack is its own static type")
 struct LayerBuilderTests {
   @Test func cardStackHasTheNestedGenericType() {
-    let stack: Stats<Chunk<Batch<Check<Mmap>>>> = Stats { Chunk(4096) { Batch { Check { Mmap() } } } }
+    let stack: Stats<Chunk<Batch<Check<Mmap>>>> = Stats {
+      Chunk(4096) { Batch { Check { Mmap() } } }
+    }
     #expect(type(of: stack) == Stats<Chunk<Batch<Check<Mmap>>>>.self)
     #expect(stack.parent.chunkSize == 4096)
   }
@@ -72,17 +74,20 @@ struct Compiler {
 
   static func find() -> Compiler? {
     // The test binary lives in the build directory, next to `Modules/`.
-    guard let executable = try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/exe")
+    guard
+      let executable = try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/exe")
     else { return nil }
     var directory = URL(fileURLWithPath: executable).deletingLastPathComponent()
     // On Linux the binary is `<build>/RegionsPackageTests.xctest`; step out of bundles.
-    while directory.path != "/" && !FileManager.default.fileExists(
-      atPath: directory.appendingPathComponent("Modules/Layers.swiftmodule").path)
+    while directory.path != "/"
+      && !FileManager.default.fileExists(
+        atPath: directory.appendingPathComponent("Modules/Layers.swiftmodule").path)
     {
       directory = directory.deletingLastPathComponent()
     }
     let modules = directory.appendingPathComponent("Modules").path
-    let moduleMap = directory.appendingPathComponent("RegionMacrosSupport.build/module.modulemap").path
+    let moduleMap = directory.appendingPathComponent("RegionMacrosSupport.build/module.modulemap")
+      .path
     guard let swiftc, FileManager.default.fileExists(atPath: modules),
       FileManager.default.fileExists(atPath: moduleMap)
     else { return nil }

@@ -86,9 +86,10 @@ struct StatsTests {
     #expect(
       lines.first
         == "Stats: 1 allocations, 0 deallocations, 100 bytes live in 1 blocks, peak 100 bytes")
-    #expect(lines.dropFirst().map { $0.prefix(while: { $0 != ":" }) } == [
-      "Chunk(4096)", "Batch", "Check", "Mmap",
-    ])
+    #expect(
+      lines.dropFirst().map { $0.prefix(while: { $0 != ":" }) } == [
+        "Chunk(4096)", "Batch", "Check", "Mmap",
+      ])
     stack.deallocate(block, byteCount: 100, alignment: 8)
     stack.reset()
   }
