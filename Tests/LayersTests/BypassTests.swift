@@ -5,11 +5,11 @@ import Testing
 struct BypassTests {
   @Test func forwardsAllocateDeallocateAndReset() throws {
     var bypass = Bypass { Chunk(4096) { Stats { Mmap() } } }
-    let a = try bypass.mustAllocate(byteCount: 100, alignment: 8)
-    let b = try bypass.mustAllocate(byteCount: 100, alignment: 8)
+    let a = try bypass.requireBlock(100, alignment: 8)
+    let b = try bypass.requireBlock(100, alignment: 8)
     #expect(b == a + 104, "the parent's bump order shows through")
     bypass.deallocate(b, byteCount: 100, alignment: 8)
-    let c = try bypass.mustAllocate(byteCount: 100, alignment: 8)
+    let c = try bypass.requireBlock(100, alignment: 8)
     #expect(c == b, "deallocate reached the parent")
     #expect(bypass.parent.liveChunks == 1)
     bypass.reset()

@@ -5,9 +5,9 @@ import Testing
 struct CheckTests {
   @Test func tracksLiveBlocksAndBytes() throws {
     var check = Check { System() }
-    let a = try check.mustAllocate(byteCount: 100, alignment: 8)
-    let b = try check.mustAllocate(byteCount: 0, alignment: 64)
-    let c = try check.mustAllocate(byteCount: 5000, alignment: 4096)
+    let a = try check.requireBlock(100, alignment: 8)
+    let b = try check.requireBlock(0, alignment: 64)
+    let c = try check.requireBlock(5000, alignment: 4096)
     #expect(check.liveBlocks == 3)
     #expect(check.liveBytes == 5100)
     check.deallocate(b, byteCount: 0, alignment: 64)
@@ -23,7 +23,7 @@ struct CheckTests {
 
   @Test func tableComesFromTheParentAndGoesBackAtReset() throws {
     var check = Check { Stats { System() } }
-    let block = try check.mustAllocate(byteCount: 10, alignment: 8)
+    let block = try check.requireBlock(10, alignment: 8)
     // The block and the table.
     #expect(check.parent.liveBlocks == 2)
     check.deallocate(block, byteCount: 10, alignment: 8)
@@ -33,8 +33,8 @@ struct CheckTests {
 
   @Test func reportModeReportsLeaksAndGoesOn() throws {
     var check = Check(onLeak: .report) { Stats { Mmap() } }
-    _ = try check.mustAllocate(byteCount: 100, alignment: 8)
-    _ = try check.mustAllocate(byteCount: 28, alignment: 16)
+    _ = try check.requireBlock(100, alignment: 8)
+    _ = try check.requireBlock(28, alignment: 16)
     let report = check.leakReport()
     #expect(report.contains("has 2 live blocks (128 bytes) at reset"))
     #expect(report.contains(": 100 bytes, alignment 8"))
@@ -45,7 +45,7 @@ struct CheckTests {
     #expect(check.liveBlocks == 0)
     #expect(check.liveBytes == 0)
     // It goes on: the layer serves again, and the counts add up over resets.
-    _ = try check.mustAllocate(byteCount: 1, alignment: 1)
+    _ = try check.requireBlock(1, alignment: 1)
     check.reset()
     #expect(check.leakedBlocks == 3)
     #expect(check.leakedBytes == 129)
@@ -64,7 +64,7 @@ struct CheckTests {
 
   @Test func leakReportListsTheFirstFew() throws {
     var check = Check(onLeak: .report) { System() }
-    for size in 1...12 { _ = try check.mustAllocate(byteCount: size, alignment: 1) }
+    for size in 1...12 { _ = try check.requireBlock(size, alignment: 1) }
     let report = check.leakReport(listing: 3)
     #expect(report.split(separator: "\n").count == 5)
     #expect(report.hasSuffix("… and 9 more"))

@@ -5,9 +5,9 @@ import Testing
 struct ChunkTests {
   @Test func bumpsInOrderAfterTheHeader() throws {
     var chunk = Chunk(4096) { Mmap() }
-    let first = try chunk.mustAllocate(byteCount: 10, alignment: 1)
-    let second = try chunk.mustAllocate(byteCount: 20, alignment: 1)
-    let third = try chunk.mustAllocate(byteCount: 8, alignment: 8)
+    let first = try chunk.requireBlock(10, alignment: 1)
+    let second = try chunk.requireBlock(20, alignment: 1)
+    let third = try chunk.requireBlock(8, alignment: 8)
     #expect(second == first + 10)
     // 30 bytes in, padded to 32 for the 8-byte alignment.
     #expect(third == first + 32)
@@ -21,9 +21,9 @@ struct ChunkTests {
   @Test func fillsAChunkThenTakesANewOne() throws {
     var chunk = Chunk(4096) { Stats { Mmap() } }
     // Exactly one chunk's room: 4096 minus the 32-byte header.
-    let whole = try chunk.mustAllocate(byteCount: 4096 - 32, alignment: 1)
+    let whole = try chunk.requireBlock(4096 - 32, alignment: 1)
     #expect(chunk.liveChunks == 1)
-    let next = try chunk.mustAllocate(byteCount: 1, alignment: 1)
+    let next = try chunk.requireBlock(1, alignment: 1)
     #expect(chunk.liveChunks == 2)
     #expect(next != whole)
     #expect(chunk.parent.allocations == 2)
@@ -33,9 +33,9 @@ struct ChunkTests {
 
   @Test func largeRequestGetsADedicatedChunkAndTheCurrentOneStays() throws {
     var chunk = Chunk(4096) { Stats { Mmap() } }
-    let small = try chunk.mustAllocate(byteCount: 100, alignment: 1)
-    let large = try chunk.mustAllocate(byteCount: 10_000, alignment: 16)
-    let after = try chunk.mustAllocate(byteCount: 100, alignment: 1)
+    let small = try chunk.requireBlock(100, alignment: 1)
+    let large = try chunk.requireBlock(10_000, alignment: 16)
+    let after = try chunk.requireBlock(100, alignment: 1)
     #expect(after == small + 100, "the current chunk keeps serving small requests")
     #expect(chunk.liveChunks == 2)
     // The dedicated chunk holds the header and the block: 32 + 10,000 bytes.
@@ -50,7 +50,7 @@ struct ChunkTests {
   @Test func alignmentAboveTheChunkSizeIsHonored() throws {
     var chunk = Chunk(4096) { Mmap() }
     for alignment in [8192, 65536, 1 << 20] {
-      let block = try chunk.mustAllocate(byteCount: 16, alignment: alignment)
+      let block = try chunk.requireBlock(16, alignment: alignment)
       #expect(Int(bitPattern: block) % alignment == 0)
     }
     #expect(chunk.liveChunks == 3)
@@ -61,9 +61,9 @@ struct ChunkTests {
   @Test func resetReturnsEveryChunkToTheParent() throws {
     var chunk = Chunk(4096) { Stats { Mmap() } }
     for index in 0..<1000 {
-      _ = try chunk.mustAllocate(byteCount: 1 + index % 300, alignment: 8)
+      _ = try chunk.requireBlock(1 + index % 300, alignment: 8)
     }
-    _ = try chunk.mustAllocate(byteCount: 100_000, alignment: 64)
+    _ = try chunk.requireBlock(100_000, alignment: 64)
     let chunks = chunk.liveChunks
     #expect(chunks > 10)
     #expect(chunk.parent.parent.mappedBytes > 0)
@@ -76,28 +76,28 @@ struct ChunkTests {
     #expect(chunk.parent.liveBytes == 0)
     #expect(chunk.parent.parent.mappedBytes == 0)
     // The layer serves again after a reset.
-    _ = try chunk.mustAllocate(byteCount: 10, alignment: 1)
+    _ = try chunk.requireBlock(10, alignment: 1)
     #expect(chunk.liveChunks == 1)
     chunk.reset()
   }
 
   @Test func deallocatingTheLatestBlockRollsBack() throws {
     var chunk = Chunk(4096) { Mmap() }
-    let first = try chunk.mustAllocate(byteCount: 64, alignment: 16)
-    let second = try chunk.mustAllocate(byteCount: 64, alignment: 16)
+    let first = try chunk.requireBlock(64, alignment: 16)
+    let second = try chunk.requireBlock(64, alignment: 16)
     chunk.deallocate(second, byteCount: 64, alignment: 16)
-    let again = try chunk.mustAllocate(byteCount: 64, alignment: 16)
+    let again = try chunk.requireBlock(64, alignment: 16)
     #expect(again == second, "the latest block's space is reused")
     // An older block's space is not reused.
     chunk.deallocate(first, byteCount: 64, alignment: 16)
-    let third = try chunk.mustAllocate(byteCount: 64, alignment: 16)
+    let third = try chunk.requireBlock(64, alignment: 16)
     #expect(third == second + 64)
     chunk.reset()
   }
 
   @Test func reportNamesChunkSizeAndChunks() throws {
     var chunk = Chunk(4096) { Mmap() }
-    _ = try chunk.mustAllocate(byteCount: 10, alignment: 1)
+    _ = try chunk.requireBlock(10, alignment: 1)
     let lines = chunk.report.split(separator: "\n")
     #expect(lines.count == 2)
     #expect(lines.first == "Chunk(4096): 1 chunks (4096 bytes) held, 1 requested so far")

@@ -5,11 +5,11 @@ import Testing
 struct MmapTests {
   @Test func roundsToWholePages() throws {
     var mmap = Mmap()
-    let one = try mmap.mustAllocate(byteCount: 1, alignment: 1)
+    let one = try mmap.requireBlock(1, alignment: 1)
     #expect(mmap.mappedBytes == pageSize)
-    let more = try mmap.mustAllocate(byteCount: pageSize + 1, alignment: 8)
+    let more = try mmap.requireBlock(pageSize + 1, alignment: 8)
     #expect(mmap.mappedBytes == 3 * pageSize)
-    let zero = try mmap.mustAllocate(byteCount: 0, alignment: 1)
+    let zero = try mmap.requireBlock(0, alignment: 1)
     #expect(mmap.mappedBytes == 4 * pageSize, "zero bytes map one page")
     #expect(mmap.mappings == 3)
     // The whole rounded size is usable, and zeroed.
@@ -26,7 +26,7 @@ struct MmapTests {
   func honorsAlignment(exponent: Int) throws {
     let alignment = 1 << exponent
     var mmap = Mmap()
-    let block = try mmap.mustAllocate(byteCount: 3 * pageSize, alignment: alignment)
+    let block = try mmap.requireBlock(3 * pageSize, alignment: alignment)
     #expect(Int(bitPattern: block) % alignment == 0)
     block.initializeMemory(as: UInt8.self, repeating: 7, count: 3 * pageSize)
     #expect(mmap.mappedBytes == 3 * pageSize, "the excess of an over-aligned mapping is trimmed")
@@ -36,7 +36,7 @@ struct MmapTests {
 
   @Test func reportShowsMappedBytes() throws {
     var mmap = Mmap()
-    let block = try mmap.mustAllocate(byteCount: 10, alignment: 8)
+    let block = try mmap.requireBlock(10, alignment: 8)
     #expect(mmap.report == "Mmap: \(pageSize) bytes mapped, 1 mappings so far")
     mmap.deallocate(block, byteCount: 10, alignment: 8)
   }

@@ -9,11 +9,11 @@ struct StackConformanceTests {
   /// The card's stack.
   @Test func cardStack() {
     var stack = Stats { Chunk(4096) { Batch { Check { Mmap() } } } }
-    let outcome = ConformanceChecker.run(&stack) { .init($0) }
+    let outcome = ConformanceChecker.run(&stack) { statsCounts($0) }
     #expect(outcome.violations == [])
     #expect(outcome.counts.allocations > 50_000)
     #expect(outcome.resets >= 5)
-    #expect(ConformanceChecker.Counts(stack) == outcome.counts)
+    #expect(statsCounts(stack) == outcome.counts)
     #expect(stack.parent.liveChunks == 0)
     #expect(stack.parent.parent.liveBlocks == 0)
     #expect(stack.parent.parent.parent.liveBlocks == 0)
@@ -23,10 +23,10 @@ struct StackConformanceTests {
   /// An arena over the process allocator, with big chunks.
   @Test func statsChunkSystem() {
     var stack = Stats { Chunk(65536) { System() } }
-    let outcome = ConformanceChecker.run(&stack) { .init($0) }
+    let outcome = ConformanceChecker.run(&stack) { statsCounts($0) }
     #expect(outcome.violations == [])
     #expect(outcome.counts.allocations > 50_000)
-    #expect(ConformanceChecker.Counts(stack) == outcome.counts)
+    #expect(statsCounts(stack) == outcome.counts)
     #expect(stack.parent.liveChunks == 0)
   }
 
@@ -44,10 +44,10 @@ struct StackConformanceTests {
   /// Batch over a bump allocator: reset unbooks every block, then Chunk frees its chunks.
   @Test func statsBatchChunkMmap() {
     var stack = Stats { Batch { Chunk(16384) { Mmap() } } }
-    let outcome = ConformanceChecker.run(&stack) { .init($0) }
+    let outcome = ConformanceChecker.run(&stack) { statsCounts($0) }
     #expect(outcome.violations == [])
     #expect(outcome.counts.allocations > 50_000)
-    #expect(ConformanceChecker.Counts(stack) == outcome.counts)
+    #expect(statsCounts(stack) == outcome.counts)
     #expect(stack.parent.liveBlocks == 0)
     #expect(stack.parent.parent.liveChunks == 0)
     #expect(stack.parent.parent.parent.mappedBytes == 0)
@@ -58,21 +58,21 @@ struct StackConformanceTests {
   @Test func bypassStatsCheckChunkCheckSystem() {
     var stack = Bypass { Stats { Check { Chunk(8192) { Check { System() } } } } }
     let outcome = ConformanceChecker.run(&stack, options: .reclaiming(false)) {
-      .init($0.parent)
+      statsCounts($0.parent)
     }
     #expect(outcome.violations == [])
     #expect(outcome.counts.allocations > 50_000)
-    #expect(ConformanceChecker.Counts(stack.parent) == outcome.counts)
+    #expect(statsCounts(stack.parent) == outcome.counts)
     #expect(stack.parent.parent.parent.parent.liveBlocks == 0)
   }
 
   /// Two arenas nested: the outer carves its chunks out of the inner's chunks.
   @Test func statsChunkChunkMmap() {
     var stack = Stats { Chunk(4096) { Chunk(1 << 20) { Mmap() } } }
-    let outcome = ConformanceChecker.run(&stack) { .init($0) }
+    let outcome = ConformanceChecker.run(&stack) { statsCounts($0) }
     #expect(outcome.violations == [])
     #expect(outcome.counts.allocations > 50_000)
-    #expect(ConformanceChecker.Counts(stack) == outcome.counts)
+    #expect(statsCounts(stack) == outcome.counts)
     #expect(stack.parent.parent.liveChunks == 0)
     #expect(stack.parent.parent.parent.mappedBytes == 0)
   }

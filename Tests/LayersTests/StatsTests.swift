@@ -5,8 +5,8 @@ import Testing
 struct StatsTests {
   @Test func countsAllocationsDeallocationsAndBytes() throws {
     var stats = Stats { System() }
-    let a = try stats.mustAllocate(byteCount: 100, alignment: 8)
-    let b = try stats.mustAllocate(byteCount: 300, alignment: 64)
+    let a = try stats.requireBlock(100, alignment: 8)
+    let b = try stats.requireBlock(300, alignment: 64)
     #expect(stats.allocations == 2)
     #expect(stats.bytesAllocated == 400)
     #expect(stats.liveBytes == 400)
@@ -24,10 +24,10 @@ struct StatsTests {
 
   @Test func peakLiveBytesIsTheHighWaterMark() throws {
     var stats = Stats { System() }
-    let a = try stats.mustAllocate(byteCount: 1000, alignment: 8)
-    let b = try stats.mustAllocate(byteCount: 500, alignment: 8)
+    let a = try stats.requireBlock(1000, alignment: 8)
+    let b = try stats.requireBlock(500, alignment: 8)
     stats.deallocate(a, byteCount: 1000, alignment: 8)
-    let c = try stats.mustAllocate(byteCount: 200, alignment: 8)
+    let c = try stats.requireBlock(200, alignment: 8)
     #expect(stats.liveBytes == 700)
     #expect(stats.peakLiveBytes == 1500)
     stats.deallocate(b, byteCount: 500, alignment: 8)
@@ -37,7 +37,7 @@ struct StatsTests {
 
   @Test func countersSurviveReset() throws {
     var stats = Stats { Chunk(4096) { Mmap() } }
-    for _ in 0..<10 { _ = try stats.mustAllocate(byteCount: 100, alignment: 8) }
+    for _ in 0..<10 { _ = try stats.requireBlock(100, alignment: 8) }
     stats.reset()
     #expect(stats.allocations == 10)
     #expect(stats.bytesAllocated == 1000)
@@ -59,8 +59,8 @@ struct StatsTests {
 
   @Test func descriptionIsATableOfTheCounters() throws {
     var stats = Stats { System() }
-    let a = try stats.mustAllocate(byteCount: 1234, alignment: 8)
-    _ = try stats.mustAllocate(byteCount: 66, alignment: 8)
+    let a = try stats.requireBlock(1234, alignment: 8)
+    _ = try stats.requireBlock(66, alignment: 8)
     stats.deallocate(a, byteCount: 1234, alignment: 8)
     _ = stats.allocate(byteCount: Int.max / 2, alignment: 16)
     let expected = """
@@ -80,7 +80,7 @@ struct StatsTests {
 
   @Test func reportListsEveryLayerOutermostFirst() throws {
     var stack = Stats { Chunk(4096) { Batch { Check { Mmap() } } } }
-    let block = try stack.mustAllocate(byteCount: 100, alignment: 8)
+    let block = try stack.requireBlock(100, alignment: 8)
     let lines = stack.report.split(separator: "\n").map(String.init)
     #expect(lines.count == 5)
     #expect(

@@ -9,7 +9,7 @@ struct SystemTests {
     var system = System()
     var blocks: [UnsafeMutableRawPointer] = []
     for size in [1, 24, 100, 5000] {
-      let block = try system.mustAllocate(byteCount: size, alignment: alignment)
+      let block = try system.requireBlock(size, alignment: alignment)
       #expect(Int(bitPattern: block) % alignment == 0)
       block.initializeMemory(as: UInt8.self, repeating: 0x5A, count: size)
       blocks.append(block)

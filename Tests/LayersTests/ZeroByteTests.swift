@@ -6,9 +6,9 @@ import Testing
 @Suite("Zero-byte requests")
 struct ZeroByteTests {
   func zeroByteBlocks<Parent: Layer>(_ stack: inout Stats<Check<Parent>>) throws {
-    let a = try stack.mustAllocate(byteCount: 0, alignment: 1)
-    let b = try stack.mustAllocate(byteCount: 0, alignment: 1)
-    let c = try stack.mustAllocate(byteCount: 0, alignment: 64)
+    let a = try stack.requireBlock(0, alignment: 1)
+    let b = try stack.requireBlock(0, alignment: 1)
+    let c = try stack.requireBlock(0, alignment: 64)
     #expect(Set([a, b, c]).count == 3, "distinct blocks")
     #expect(Int(bitPattern: c) % 64 == 0)
     #expect(stack.parent.liveBlocks == 3)
