@@ -47,6 +47,7 @@ public struct Batch<Parent: Layer>: WrappingLayer {
   }
 
   /// Deallocates every booked block to the parent, gives the book back, then resets the parent.
+  @inlinable
   public mutating func reset() {
     var book = _book
     book.forEach { entry in

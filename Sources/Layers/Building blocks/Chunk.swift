@@ -40,7 +40,9 @@ public struct Chunk<Parent: Layer>: WrappingLayer {
   /// - Precondition: `chunkSize >= 64`.
   @inlinable
   public init(_ chunkSize: Int, @LayerBuilder parent: () -> Parent) {
-    precondition(chunkSize >= 64, "Regions: Chunk's chunkSize must be at least 64 bytes (got \(chunkSize))")
+    if chunkSize < 64 {
+      fatalError("Regions: Chunk's chunkSize must be at least 64 bytes (got \(chunkSize))")
+    }
     self.chunkSize = chunkSize
     self.parent = parent()
   }
@@ -62,7 +64,10 @@ public struct Chunk<Parent: Layer>: WrappingLayer {
     return _allocateInNewChunk(byteCount: Int(size), alignment: alignment)
   }
 
-  @usableFromInline @inline(never)
+  // Note: `@inlinable @inline(never)`, not `@usableFromInline`: the slow path stays out of line
+  // but is specialized for the client's stack, so it calls the parent directly, not through
+  // a witness table.
+  @inlinable @inline(never)
   internal mutating func _allocateInNewChunk(byteCount: Int, alignment: Int)
     -> UnsafeMutableRawPointer?
   {
@@ -81,7 +86,7 @@ public struct Chunk<Parent: Layer>: WrappingLayer {
     return UnsafeMutableRawPointer(bitPattern: start)
   }
 
-  @usableFromInline
+  @inlinable
   internal mutating func _newChunk(byteCount: Int, alignment: Int) -> UnsafeMutableRawPointer? {
     guard let chunk = parent.allocate(byteCount: byteCount, alignment: alignment) else {
       return nil
@@ -106,6 +111,7 @@ public struct Chunk<Parent: Layer>: WrappingLayer {
   }
 
   /// Gives every chunk back to the parent, then resets the parent.
+  @inlinable
   public mutating func reset() {
     var chunk = _chunks
     while let current = chunk {

@@ -87,6 +87,7 @@ public struct Check<Parent: Layer>: WrappingLayer {
 
   /// Reports live blocks (stopping the program under `.stop`), gives the table back, then
   /// resets the parent.
+  @inlinable
   public mutating func reset() {
     if _live.count > 0 {
       let report = leakReport()

@@ -47,7 +47,7 @@ internal struct _BlockTable {
     return _grow(parent: &parent)
   }
 
-  @usableFromInline @inline(never)
+  @inlinable @inline(never)
   mutating func _grow<Parent: Layer>(parent: inout Parent) -> Bool {
     let newCapacity = Swift.max(256, _capacity * 2)
     let bytes = newCapacity * MemoryLayout<Entry>.stride

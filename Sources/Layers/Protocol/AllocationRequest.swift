@@ -12,12 +12,14 @@ public enum AllocationRequest {
     }
   }
 
+  // Note: fatalError, not preconditionFailure: an optimized build drops a precondition's
+  // message, and these stops must say what was wrong in release builds too.
   @usableFromInline @inline(never)
   internal static func _invalid(byteCount: Int, alignment: Int) -> Never {
     if byteCount < 0 {
-      preconditionFailure("Regions: byteCount must not be negative (got \(byteCount))")
+      fatalError("Regions: byteCount must not be negative (got \(byteCount))")
     }
-    preconditionFailure(
+    fatalError(
       "Regions: alignment must be a positive power of two (got \(alignment))")
   }
 
@@ -41,6 +43,6 @@ public enum AllocationRequest {
 
   @usableFromInline @inline(never)
   internal static func _overflow(_ a: Int, _ b: Int) -> Never {
-    preconditionFailure("Regions: size arithmetic overflows (\(a) + \(b)): the request is too large")
+    fatalError("Regions: size arithmetic overflows (\(a) + \(b)): the request is too large")
   }
 }

@@ -10,8 +10,11 @@ public enum LayerBuilder {
   public static func buildBlock<L: Layer>(_ layer: L) -> L { layer }
 
   /// A block with no layer does not compile.
+  ///
+  /// It returns a concrete layer (not `Never`) so that the compiler reaches this message
+  /// instead of complaining that `Never` is not a `Layer`.
   @available(*, unavailable, message: "a layer needs a parent: put exactly one layer in this block")
-  public static func buildBlock() -> Never { fatalError() }
+  public static func buildBlock() -> Mmap { fatalError() }
 
   /// A block with two or more layers does not compile.
   @available(
