@@ -1,4 +1,5 @@
 import Dispatch
+import Foundation
 import Layers
 import RegionsTestSupport
 import Synchronization
@@ -42,6 +43,32 @@ enum Hammer {
       || block.pointer.loadUnaligned(fromByteOffset: block.byteCount - 8, as: UInt64.self) == tag(block)
   }
 
+  /// Runs `body(i)` for i in 0..<count, each on a new thread of its own, all at once;
+  /// returns when every thread is done.
+  static func onThreads(_ count: Int, _ body: @escaping @Sendable (Int) -> Void) {
+    let gate = Gate(count: count)
+    let done = DispatchSemaphore(value: 0)
+    for index in 0..<count {
+      Thread {
+        gate.arriveAndWait()
+        body(index)
+        done.signal()
+      }.start()
+    }
+    for _ in 0..<count { done.wait() }
+  }
+
+  /// Holds threads until `count` of them have arrived, so that they run at the same time.
+  final class Gate: Sendable {
+    let arrived = Atomic<Int>(0)
+    let count: Int
+    init(count: Int) { self.count = count }
+    func arriveAndWait() {
+      arrived.add(1, ordering: .acquiringAndReleasing)
+      while arrived.load(ordering: .acquiring) < count { sched_yield() }
+    }
+  }
+
   /// Runs `operations` random operations on each of `threads` threads against `stack`.
   static func run<L: Layer>(
     _ stack: UnsafeMutablePointer<L>, threads: Int = 2, operations: Int, handOff: Bool
@@ -49,7 +76,7 @@ enum Hammer {
     let shared = SharedPointer(pointer: stack)
     let mailbox = Mutex<[Block]>([])
     let results = Mutex<Totals>(Totals())
-    DispatchQueue.concurrentPerform(iterations: threads) { thread in
+    onThreads(threads) { thread in
       var random = SplitMix64(seed: 0xC0FFEE &+ UInt64(thread))
       var live: [Block] = []
       var totals = Totals()
