@@ -49,3 +49,13 @@ public func _writeToStandardError(_ message: String) {
     bytes.withMemoryRebound(to: CChar.self) { regions_write_stderr($0.baseAddress, $0.count) }
   }
 }
+
+extension _Pages {
+  /// Makes whole pages inaccessible (any access faults) or readable and writable again.
+  @usableFromInline @inline(never)
+  static func protect(_ pointer: UnsafeMutableRawPointer, byteCount: Int, accessible: Bool) {
+    let result = regions_os_protect(pointer, byteCount, accessible)
+    precondition(
+      result == 0, "Regions: mprotect(\(pointer), \(byteCount)) failed, errno \(regions_errno())")
+  }
+}
