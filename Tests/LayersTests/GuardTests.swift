@@ -112,7 +112,7 @@ struct GuardTests {
     }
     let report = Self.standardError(result)
     #expect(report.contains("a write after free to block"))
-    #expect(report.contains("(48 bytes, alignment 8): byte at offset 5"))
+    #expect(report.contains("(48 bytes, alignment 8), freed earlier: byte at offset 5"))
     #expect(report.contains("is 0x2a, expected 0xdd"))
   }
 
