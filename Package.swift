@@ -39,6 +39,9 @@ let package = Package(
     .executableTarget(
       name: "countinglayer", dependencies: ["Regions"], path: "Examples/countinglayer",
       swiftSettings: swiftSettings),
+    .executableTarget(
+      name: "tracereplay", dependencies: ["Regions"], path: "Examples/tracereplay",
+      swiftSettings: swiftSettings),
 
     // Benchmarks are programs, never timed tests.
     .executableTarget(
