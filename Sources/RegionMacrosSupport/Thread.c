@@ -2,7 +2,7 @@
 // the number only names the thread; what a layer does with it is decided in Swift.
 #include "RegionMacrosSupport.h"
 
-__thread uint32_t regions_thread_number_value;
+__thread __attribute__((tls_model("initial-exec"))) uint32_t regions_thread_number_value;
 static _Atomic uint32_t threads_numbered;
 
 uint32_t regions_thread_number_slow(void) {

@@ -6,38 +6,23 @@
 // as close to the last data page's end as its alignment allows.
 
 extension Guard {
-  /// The parent's block behind a request: its size and alignment.
-  @usableFromInline
-  internal struct _Extent {
-    @usableFromInline var total: Int
-    @usableFromInline var alignment: Int
-    /// Pages mode: bytes of the front guard zone and of the data pages.
-    @usableFromInline var front: Int
-    @usableFromInline var data: Int
-
-    @inlinable
-    init(total: Int, alignment: Int, front: Int, data: Int) {
-      (self.total, self.alignment, self.front, self.data) = (total, alignment, front, data)
-    }
-  }
-
   @inlinable
-  static func _extent(_ protection: Protection, byteCount: Int, alignment: Int) -> _Extent {
+  static func _extent(_ protection: Protection, byteCount: Int, alignment: Int) -> _GuardExtent {
     if protection == .canaries {
       let front = Swift.max(16, alignment)
       let total = AllocationRequest.add(
         front, AllocationRequest.add(AllocationRequest.roundUp(byteCount, to: 16), 16))
-      return _Extent(total: total, alignment: front, front: front, data: 0)
+      return _GuardExtent(total: total, alignment: front, front: front, data: 0)
     }
     let page = _Pages.size
     let front = Swift.max(page, alignment)
     let data = AllocationRequest.roundUp(Swift.max(byteCount, 1), to: page)
     let total = AllocationRequest.add(front, AllocationRequest.add(data, page))
-    return _Extent(total: total, alignment: front, front: front, data: data)
+    return _GuardExtent(total: total, alignment: front, front: front, data: data)
   }
 
   @inlinable
-  func _extent(byteCount: Int, alignment: Int) -> _Extent {
+  func _extent(byteCount: Int, alignment: Int) -> _GuardExtent {
     Self._extent(protection, byteCount: byteCount, alignment: alignment)
   }
 
@@ -55,7 +40,7 @@ extension Guard {
 
   @inlinable
   func _armPages(
-    _ base: UnsafeMutableRawPointer, _ extent: _Extent, byteCount: Int, alignment: Int
+    _ base: UnsafeMutableRawPointer, _ extent: _GuardExtent, byteCount: Int, alignment: Int
   ) -> UnsafeMutableRawPointer {
     let dataStart = UInt(bitPattern: base) + UInt(extent.front)
     let dataEnd = dataStart + UInt(extent.data)
@@ -171,6 +156,22 @@ extension Guard {
       kind == .overflow || kind == .underflow
       ? " (or a deallocate with another byteCount or alignment than the allocation's)" : ""
     fatalError("Regions: \(Self.self) found \(what)\(hint)")
+  }
+}
+
+/// The parent's block behind a request: its size and alignment.
+@usableFromInline
+internal struct _GuardExtent {
+  @usableFromInline var total: Int
+  @usableFromInline var alignment: Int
+  /// Bytes before the block (canaries) or of the front guard zone (pages), and of the data
+  /// pages (pages mode only).
+  @usableFromInline var front: Int
+  @usableFromInline var data: Int
+
+  @inlinable
+  init(total: Int, alignment: Int, front: Int, data: Int) {
+    (self.total, self.alignment, self.front, self.data) = (total, alignment, front, data)
   }
 }
 

@@ -80,7 +80,8 @@ static inline void regions_lock_release(regions_lock_t *lock) {
 
 /// The calling thread's number: 1 for the first thread that asks, 2 for the next, and so on
 /// (never 0; numbers are not reused when threads exit). Zero until the thread first asks.
-extern __thread uint32_t regions_thread_number_value;
+/// Initial-exec TLS: reaching it never calls __tls_get_addr (which may malloc).
+extern __thread __attribute__((tls_model("initial-exec"))) uint32_t regions_thread_number_value;
 
 uint32_t regions_thread_number_slow(void);
 
