@@ -17,7 +17,8 @@ func replay<Stack: Layer>(
   let start = ContinuousClock.now
   let outcome = TraceReplay.run(records, on: &counted)
   let elapsed = ContinuousClock.now - start
-  let nanoseconds = Double(elapsed.components.seconds) * 1e9 + Double(elapsed.components.attoseconds) / 1e9
+  let nanoseconds =
+    Double(elapsed.components.seconds) * 1e9 + Double(elapsed.components.attoseconds) / 1e9
   let operations = max(1, outcome.allocations + outcome.deallocations + outcome.freedByReplay)
   print(
     pad(name, 10), pad(String(outcome.allocations), 12, right: true),
@@ -25,7 +26,9 @@ func replay<Stack: Layer>(
     pad(String(outcome.peakLiveBytes), 14, right: true),
     pad(sourcePeak(counted.report), 14, right: true),
     pad(String(Int(nanoseconds / Double(operations))), 8, right: true))
-  if verbose { print(counted.report.split(separator: "\n").map { "    " + $0 }.joined(separator: "\n")) }
+  if verbose {
+    print(counted.report.split(separator: "\n").map { "    " + $0 }.joined(separator: "\n"))
+  }
 }
 
 /// The bytes the stack took from its sources: the sum of the peaks of the Stats layers
@@ -58,7 +61,11 @@ func replay(stack name: String, _ records: [TraceRecord], verbose: Bool) {
   case "bysize":
     replay(
       name, records,
-      BySize(threshold: 4096) { Chunk(65536) { Stats { Mmap() } } } above: { Stats { Mmap() } },
+      BySize(threshold: 4096) {
+        Chunk(65536) { Stats { Mmap() } }
+      } above: {
+        Stats { Mmap() }
+      },
       verbose: verbose)
   case "perthread":
     replay(name, records, PerThread(slots: 4) { Stats { System() } }, verbose: verbose)

@@ -17,10 +17,16 @@ struct CatalogCompositionTests {
         Trace(to: path) {
           Fallback {
             Limit(bytes: 1 << 20) {
-              Align(32) { Zero { Guard(quarantineBlocks: 16) { Check { Chunk(1 << 20) { Mmap() } } } } }
+              Align(32) {
+                Zero { Guard(quarantineBlocks: 16) { Check { Chunk(1 << 20) { Mmap() } } } }
+              }
             }
           } otherwise: {
-            BySize(threshold: 4096) { PerThread(slots: 2) { Check { System() } } } above: { Mmap() }
+            BySize(threshold: 4096) {
+              PerThread(slots: 2) { Check { System() } }
+            } above: {
+              Mmap()
+            }
           }
         }
       }

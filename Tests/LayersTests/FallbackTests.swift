@@ -16,7 +16,11 @@ struct FallbackTests {
     var options = ConformanceChecker.Options()
     options.resetReclaimsBlocks = false
     var stack = Stats {
-      Fallback { Limit(bytes: 2 << 20) { Check { System() } } } otherwise: { Check { Mmap() } }
+      Fallback {
+        Limit(bytes: 2 << 20) { Check { System() } }
+      } otherwise: {
+        Check { Mmap() }
+      }
     }
     let outcome = ConformanceChecker.run(&stack, options: options, counters: Self.counts)
     #expect(outcome.violations == [])
@@ -26,7 +30,11 @@ struct FallbackTests {
 
   /// Blocks go back to the stack that served them, whatever the order of frees.
   @Test func deallocationReachesTheStackThatServedTheBlock() {
-    var stack = Fallback { Limit(bytes: 1000) { Stats { System() } } } otherwise: { Stats { System() } }
+    var stack = Fallback {
+      Limit(bytes: 1000) { Stats { System() } }
+    } otherwise: {
+      Stats { System() }
+    }
     var blocks: [UnsafeMutableRawPointer] = []
     for _ in 0..<25 { blocks.append(stack.allocate(byteCount: 100, alignment: 8)!) }
     #expect(stack.primary.parent.allocations == 10)
@@ -42,7 +50,11 @@ struct FallbackTests {
 
   /// Nil when both refuse. The secondary also pays for Fallback's table (4 KiB at first).
   @Test func fallbackPassesNilWhenBothRefuse() {
-    var stack = Fallback { Limit(bytes: 10) { System() } } otherwise: { Limit(bytes: 5000) { System() } }
+    var stack = Fallback {
+      Limit(bytes: 10) { System() }
+    } otherwise: {
+      Limit(bytes: 5000) { System() }
+    }
     let first = stack.allocate(byteCount: 10, alignment: 1)!
     let second = stack.allocate(byteCount: 10, alignment: 1)!
     #expect(stack.secondary.liveBytes == 4096 + 10)
@@ -56,7 +68,13 @@ struct FallbackTests {
   }
 
   @Test func bySizePassesTheConformanceChecker() {
-    var stack = Stats { BySize(threshold: 4096) { Chunk(65536) { Check { Mmap() } } } above: { Check { Mmap() } } }
+    var stack = Stats {
+      BySize(threshold: 4096) {
+        Chunk(65536) { Check { Mmap() } }
+      } above: {
+        Check { Mmap() }
+      }
+    }
     var options = ConformanceChecker.Options()
     options.resetReclaimsBlocks = false
     let outcome = ConformanceChecker.run(&stack, options: options, counters: Self.counts)
@@ -67,12 +85,18 @@ struct FallbackTests {
   /// Requests up to the threshold go to the small stack, the rest to the large one, and
   /// each block goes back where it came from.
   @Test func bySizeSplitsAtTheThreshold() {
-    var stack = BySize(threshold: 256) { Stats { System() } } above: { Stats { System() } }
+    var stack = BySize(threshold: 256) {
+      Stats { System() }
+    } above: {
+      Stats { System() }
+    }
     let sizes = [0, 1, 255, 256, 257, 4096, 100_000]
     let blocks = sizes.map { stack.allocate(byteCount: $0, alignment: 16)! }
     #expect(stack.small.allocations == 4 && stack.large.allocations == 3)
     #expect(stack.large.bytesAllocated == 257 + 4096 + 100_000)
-    for (block, size) in zip(blocks, sizes) { stack.deallocate(block, byteCount: size, alignment: 16) }
+    for (block, size) in zip(blocks, sizes) {
+      stack.deallocate(block, byteCount: size, alignment: 16)
+    }
     #expect(stack.small.liveBlocks == 0 && stack.large.liveBlocks == 0)
     #expect(BySize<Locked<System>, PerThread<System>>.isThreadSafe)
     #expect(!BySize<Locked<System>, System>.isThreadSafe)

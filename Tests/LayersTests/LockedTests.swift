@@ -27,7 +27,10 @@ struct LockedTests {
   @Test func twoThreadsShareOneInstance() {
     let stack = UnsafeMutablePointer<Locked<Stats<Check<Chunk<Mmap>>>>>.allocate(capacity: 1)
     stack.initialize(to: Locked { Stats { Check { Chunk(65536) { Mmap() } } } })
-    defer { stack.deinitialize(count: 1); stack.deallocate() }
+    defer {
+      stack.deinitialize(count: 1)
+      stack.deallocate()
+    }
 
     let totals = Hammer.run(stack, threads: 2, operations: 100_000, handOff: true)
 

@@ -43,7 +43,10 @@ struct PerThreadTests {
   @Test func remoteFreesReturnToTheAllocatingSlot() {
     let stack = UnsafeMutablePointer<Slots>.allocate(capacity: 1)
     stack.initialize(to: PerThread(slots: 1024) { Stats { Chunk(65536) { Check { Mmap() } } } })
-    defer { stack.deinitialize(count: 1); stack.deallocate() }
+    defer {
+      stack.deinitialize(count: 1)
+      stack.deallocate()
+    }
     let shared = Hammer.SharedPointer(pointer: stack)
     let blocks = Hammer.SharedPointer(
       pointer: UnsafeMutablePointer<UnsafeMutableRawPointer>.allocate(capacity: 100))
@@ -78,7 +81,10 @@ struct PerThreadTests {
   func twoThreadsFreeEachOthersBlocks(slots: Int) {
     let stack = UnsafeMutablePointer<Slots>.allocate(capacity: 1)
     stack.initialize(to: PerThread(slots: slots) { Stats { Chunk(65536) { Check { Mmap() } } } })
-    defer { stack.deinitialize(count: 1); stack.deallocate() }
+    defer {
+      stack.deinitialize(count: 1)
+      stack.deallocate()
+    }
 
     let totals = Hammer.run(stack, threads: 2, operations: 100_000, handOff: true)
 

@@ -6,7 +6,8 @@ import Testing
 @Suite("Trace")
 struct TraceTests {
   static func temporaryPath(_ name: String) -> String {
-    NSTemporaryDirectory() + "regions-\(name)-\(getpid())-\(UInt32.random(in: 0...UInt32.max)).trace"
+    NSTemporaryDirectory()
+      + "regions-\(name)-\(getpid())-\(UInt32.random(in: 0...UInt32.max)).trace"
   }
 
   static func hex(_ pointer: UnsafeMutableRawPointer) -> String {

@@ -48,7 +48,8 @@ public struct Zero<Parent: Layer>: WrappingLayer {
   }
 
   public func appendReport(to lines: inout [String]) {
-    lines.append(Self.clearsBlocks ? "Zero: clears each block" : "Zero: the parent returns zeroed memory")
+    lines.append(
+      Self.clearsBlocks ? "Zero: clears each block" : "Zero: the parent returns zeroed memory")
     parent.appendReport(to: &lines)
   }
 }

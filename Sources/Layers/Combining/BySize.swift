@@ -34,7 +34,8 @@ public struct BySize<Small: Layer, Large: Layer>: Layer {
   public init(
     threshold: Int, @LayerBuilder _ small: () -> Small, @LayerBuilder above large: () -> Large
   ) {
-    precondition(threshold >= 0, "Regions: BySize's threshold must not be negative (got \(threshold))")
+    precondition(
+      threshold >= 0, "Regions: BySize's threshold must not be negative (got \(threshold))")
     self.threshold = threshold
     self.small = small()
     self.large = large()

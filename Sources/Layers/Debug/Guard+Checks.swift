@@ -74,13 +74,19 @@ extension Guard {
     let end = start + UInt(_extent(byteCount: byteCount, alignment: alignment).total)
     let front = freed ? block - 8 : block
     if let bad = _GuardBytes.canaryMismatches(start, front) {
-      _corrupted(.underflow, pointer, byteCount, alignment, at: bad.last, expected: _GuardBytes.canary(bad.last), count: bad.count)
+      _corrupted(
+        .underflow, pointer, byteCount, alignment, at: bad.last,
+        expected: _GuardBytes.canary(bad.last), count: bad.count)
     }
     if freed, let bad = _GuardBytes.mismatches(block - 8, block, _GuardBytes.freed) {
-      _corrupted(.underflow, pointer, byteCount, alignment, at: bad.last, expected: _GuardBytes.freed(bad.last), count: bad.count)
+      _corrupted(
+        .underflow, pointer, byteCount, alignment, at: bad.last,
+        expected: _GuardBytes.freed(bad.last), count: bad.count)
     }
     if let bad = _GuardBytes.canaryMismatches(block + UInt(byteCount), end) {
-      _corrupted(.overflow, pointer, byteCount, alignment, at: bad.first, expected: _GuardBytes.canary(bad.first), count: bad.count)
+      _corrupted(
+        .overflow, pointer, byteCount, alignment, at: bad.first,
+        expected: _GuardBytes.canary(bad.first), count: bad.count)
     }
   }
 
@@ -94,10 +100,14 @@ extension Guard {
     let extent = _extent(byteCount: byteCount, alignment: alignment)
     let dataEnd = dataStart + UInt(extent.data)
     if let bad = _GuardBytes.canaryMismatches(dataStart, block) {
-      _corrupted(.underflow, pointer, byteCount, alignment, at: bad.last, expected: _GuardBytes.canary(bad.last), count: bad.count)
+      _corrupted(
+        .underflow, pointer, byteCount, alignment, at: bad.last,
+        expected: _GuardBytes.canary(bad.last), count: bad.count)
     }
     if let bad = _GuardBytes.canaryMismatches(block + UInt(byteCount), dataEnd) {
-      _corrupted(.overflow, pointer, byteCount, alignment, at: bad.first, expected: _GuardBytes.canary(bad.first), count: bad.count)
+      _corrupted(
+        .overflow, pointer, byteCount, alignment, at: bad.first,
+        expected: _GuardBytes.canary(bad.first), count: bad.count)
     }
     // Touch the first data page, so that a double free faults even without slack.
     UnsafeMutablePointer<UInt8>(bitPattern: dataStart).unsafelyUnwrapped.pointee = 0xDD
@@ -115,7 +125,9 @@ extension Guard {
     if protection == .canaries {
       let block = entry.address
       if let bad = _GuardBytes.poisonMismatches(block, block + UInt(entry.byteCount)) {
-        _corrupted(.writeAfterFree, pointer, entry.byteCount, entry.alignment, at: bad.first, expected: 0xDD, count: bad.count)
+        _corrupted(
+          .writeAfterFree, pointer, entry.byteCount, entry.alignment, at: bad.first, expected: 0xDD,
+          count: bad.count)
       }
       _checkCanaries(pointer, byteCount: entry.byteCount, alignment: entry.alignment, freed: true)
       base = pointer - extent.front
@@ -143,13 +155,15 @@ extension Guard {
     let block = "block \(pointer) (\(byteCount) bytes, alignment \(alignment))"
     let offset = Int(bitPattern: address &- UInt(bitPattern: pointer))
     let found = UnsafePointer<UInt8>(bitPattern: address)?.pointee ?? 0
-    let byte = "byte at offset \(offset) (\(hex(address))) is \(hex(UInt(found))), expected \(hex(UInt(expected)))"
+    let byte =
+      "byte at offset \(offset) (\(hex(address))) is \(hex(UInt(found))), expected \(hex(UInt(expected)))"
     let more = count > 1 ? "; \(count) bytes differ" : ""
     let what: String
     switch kind {
     case .overflow: what = "a buffer overflow past the end of \(block): \(byte)\(more)"
     case .underflow: what = "a buffer underflow before the start of \(block): \(byte)\(more)"
-    case .writeAfterFree: what = "a write after free to \(block), freed earlier: \(byte) (poison)\(more)"
+    case .writeAfterFree:
+      what = "a write after free to \(block), freed earlier: \(byte) (poison)\(more)"
     case .doubleFree: what = "a double free of \(block)"
     }
     let hint =
@@ -208,7 +222,8 @@ internal enum _GuardBytes {
     var found: (first: UInt, last: UInt, count: Int)? = nil
     var address = start
     while address < end {
-      if UnsafeMutablePointer<UInt8>(bitPattern: address).unsafelyUnwrapped.pointee != byte(address) {
+      if UnsafeMutablePointer<UInt8>(bitPattern: address).unsafelyUnwrapped.pointee != byte(address)
+      {
         found = (found?.first ?? address, address, (found?.count ?? 0) + 1)
       }
       address &+= 1
@@ -218,14 +233,16 @@ internal enum _GuardBytes {
 
   /// Like `mismatches` with the poison byte, a word at a time while the words are intact.
   @inlinable
-  static func poisonMismatches(_ start: UInt, _ end: UInt) -> (first: UInt, last: UInt, count: Int)? {
+  static func poisonMismatches(_ start: UInt, _ end: UInt) -> (first: UInt, last: UInt, count: Int)?
+  {
     var address = start
     while address < end && address & 7 != 0 {
       if UnsafePointer<UInt8>(bitPattern: address).unsafelyUnwrapped.pointee != 0xDD { break }
       address &+= 1
     }
     while address &+ 8 <= end && address & 7 == 0
-      && UnsafePointer<UInt64>(bitPattern: address).unsafelyUnwrapped.pointee == 0xDDDD_DDDD_DDDD_DDDD
+      && UnsafePointer<UInt64>(bitPattern: address).unsafelyUnwrapped.pointee
+        == 0xDDDD_DDDD_DDDD_DDDD
     {
       address &+= 8
     }
@@ -247,7 +264,8 @@ internal enum _GuardBytes {
       address &+= 1
     }
     while address &+ 8 <= end {
-      UnsafeMutablePointer<UInt64>(bitPattern: address).unsafelyUnwrapped.pointee = canaryWord(address)
+      UnsafeMutablePointer<UInt64>(bitPattern: address).unsafelyUnwrapped.pointee = canaryWord(
+        address)
       address &+= 8
     }
     fill(address, end, canary)
@@ -255,10 +273,13 @@ internal enum _GuardBytes {
 
   /// Like `mismatches` with canaries, a word at a time while the words are intact.
   @inlinable
-  static func canaryMismatches(_ start: UInt, _ end: UInt) -> (first: UInt, last: UInt, count: Int)? {
+  static func canaryMismatches(_ start: UInt, _ end: UInt) -> (first: UInt, last: UInt, count: Int)?
+  {
     var address = start
     while address < end && address & 7 != 0 {
-      if UnsafePointer<UInt8>(bitPattern: address).unsafelyUnwrapped.pointee != canary(address) { break }
+      if UnsafePointer<UInt8>(bitPattern: address).unsafelyUnwrapped.pointee != canary(address) {
+        break
+      }
       address &+= 1
     }
     while address &+ 8 <= end && address & 7 == 0

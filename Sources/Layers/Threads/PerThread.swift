@@ -156,7 +156,8 @@ public struct PerThread<Parent: Layer>: Layer {
     var head = _AtomicWord.load(slot + 16)
     repeat {
       node.storeBytes(of: head, as: UInt.self)
-    } while !_AtomicWord.compareExchange(slot + 16, expected: &head, desired: UInt(bitPattern: node))
+    } while !_AtomicWord.compareExchange(
+      slot + 16, expected: &head, desired: UInt(bitPattern: node))
   }
 
   /// Gives every block on the slot's remote free list to its parent. Only the slot's owner

@@ -27,7 +27,9 @@ enum Hammer {
 
   struct SharedPointer<L>: @unchecked Sendable { let pointer: UnsafeMutablePointer<L> }
 
-  static func tag(_ block: Block) -> UInt64 { UInt64(UInt(bitPattern: block.pointer)) ^ 0xA5A5_5A5A }
+  static func tag(_ block: Block) -> UInt64 {
+    UInt64(UInt(bitPattern: block.pointer)) ^ 0xA5A5_5A5A
+  }
 
   static func stamp(_ block: Block) {
     guard block.byteCount >= 8 else { return }
@@ -40,7 +42,8 @@ enum Hammer {
     guard block.byteCount >= 8 else { return true }
     guard block.pointer.loadUnaligned(as: UInt64.self) == tag(block) else { return false }
     return block.byteCount < 16
-      || block.pointer.loadUnaligned(fromByteOffset: block.byteCount - 8, as: UInt64.self) == tag(block)
+      || block.pointer.loadUnaligned(fromByteOffset: block.byteCount - 8, as: UInt64.self)
+        == tag(block)
   }
 
   /// Runs `body(i)` for i in 0..<count, each on a new thread of its own, all at once;
@@ -70,7 +73,7 @@ enum Hammer {
   }
 
   /// Runs `operations` random operations on each of `threads` threads against `stack`.
-  static func run<L: Layer>(
+  static func run<L: Layer & SendableMetatype>(
     _ stack: UnsafeMutablePointer<L>, threads: Int = 2, operations: Int, handOff: Bool
   ) -> Totals {
     let shared = SharedPointer(pointer: stack)
@@ -82,7 +85,8 @@ enum Hammer {
       var totals = Totals()
       func free(_ block: Block) {
         if !intact(block) { totals.corruptions += 1 }
-        shared.pointer.pointee.deallocate(block.pointer, byteCount: block.byteCount, alignment: block.alignment)
+        shared.pointer.pointee.deallocate(
+          block.pointer, byteCount: block.byteCount, alignment: block.alignment)
         totals.deallocations += 1
         totals.bytesDeallocated += block.byteCount
       }
@@ -91,7 +95,10 @@ enum Hammer {
         if roll < 52 || live.isEmpty {
           let byteCount = Int(random.next() % 300)
           let alignment = 1 << Int(random.next() % 6)
-          guard let pointer = shared.pointer.pointee.allocate(byteCount: byteCount, alignment: alignment) else {
+          guard
+            let pointer = shared.pointer.pointee.allocate(
+              byteCount: byteCount, alignment: alignment)
+          else {
             totals.corruptions += 1
             continue
           }
@@ -126,7 +133,8 @@ enum Hammer {
     }
     for block in mailbox.withLock({ $0 }) {
       let ok = intact(block)
-      stack.pointee.deallocate(block.pointer, byteCount: block.byteCount, alignment: block.alignment)
+      stack.pointee.deallocate(
+        block.pointer, byteCount: block.byteCount, alignment: block.alignment)
       results.withLock {
         $0.deallocations += 1
         $0.bytesDeallocated += block.byteCount
