@@ -35,9 +35,24 @@ let package = Package(
       name: "RegionsTests", dependencies: ["Regions", "RegionsTestSupport"],
       swiftSettings: swiftSettings),
 
+    .testTarget(name: "ExamplesTests", swiftSettings: swiftSettings),
+
     // Examples: executables a user runs with `swift run -c release <name>`.
     .executableTarget(
+      name: "append", dependencies: ["Regions"], path: "Examples/append",
+      swiftSettings: swiftSettings),
+    .executableTarget(
+      name: "jsonparse", dependencies: ["Regions"], path: "Examples/jsonparse",
+      exclude: ["samples"], swiftSettings: swiftSettings),
+    .executableTarget(
+      name: "binarytree", dependencies: ["Regions"], path: "Examples/binarytree",
+      swiftSettings: swiftSettings),
+    .executableTarget(
       name: "countinglayer", dependencies: ["Regions"], path: "Examples/countinglayer",
+      swiftSettings: swiftSettings),
+    // The example layer, tested the way a third party would test theirs.
+    .testTarget(
+      name: "CountingLayerTests", dependencies: ["countinglayer", "RegionsTestSupport"],
       swiftSettings: swiftSettings),
     .executableTarget(
       name: "tracereplay", dependencies: ["Regions"], path: "Examples/tracereplay",

@@ -4,6 +4,8 @@
 #include "RegionMacrosSupport.h"
 
 #include <linux/futex.h>
+#include <linux/membarrier.h>
+#include <stdatomic.h>
 #include <sys/syscall.h>
 #include <unistd.h>
 
@@ -31,3 +33,59 @@ void regions_lock_acquire_slow(regions_lock_t *lock) {
 }
 
 void regions_lock_release_slow(regions_lock_t *lock) { futex_wake_one(lock); }
+
+// MARK: Region lock
+
+REGIONS_TLS char regions_thread_identity;
+
+#if defined(__has_feature)
+#if __has_feature(thread_sanitizer)
+#define REGIONS_NO_BIAS 1
+#endif
+#endif
+#if defined(__SANITIZE_THREAD__)
+#define REGIONS_NO_BIAS 1
+#endif
+
+static _Atomic int membarrier_state;  // 0 unknown, 1 available, 2 unavailable
+static _Atomic unsigned long revocations;
+
+static bool membarrier_available(void) {
+#ifdef REGIONS_NO_BIAS
+  return false;
+#else
+  int state = atomic_load_explicit(&membarrier_state, memory_order_acquire);
+  if (state == 0) {
+    long registered =
+        syscall(SYS_membarrier, MEMBARRIER_CMD_REGISTER_PRIVATE_EXPEDITED, 0, 0);
+    state = registered == 0 ? 1 : 2;
+    atomic_store_explicit(&membarrier_state, state, memory_order_release);
+  }
+  return state == 1;
+#endif
+}
+
+void regions_region_lock_init(regions_region_lock_t *lock) {
+  lock->owner = membarrier_available() ? regions_current_thread() : NULL;
+  lock->revoked = lock->owner == NULL;
+}
+
+// Asymmetric Dekker: the owner stores owner_inside then loads revoked with only a compiler
+// fence; here we store revoked, then membarrier makes every running thread execute a full
+// fence, so either we see owner_inside set (and wait for it to clear) or the owner sees
+// revoked and takes the mutex instead.
+void regions_region_lock_acquire_slow(regions_region_lock_t *lock) {
+  regions_lock_acquire(&lock->mutex);
+  if (!__atomic_load_n(&lock->revoked, __ATOMIC_RELAXED)) {
+    __atomic_store_n(&lock->revoked, 1, __ATOMIC_RELAXED);
+    syscall(SYS_membarrier, MEMBARRIER_CMD_PRIVATE_EXPEDITED, 0, 0);
+    while (__atomic_load_n(&lock->owner_inside, __ATOMIC_ACQUIRE) != 0) {
+#if defined(__x86_64__) || defined(__i386__)
+      __builtin_ia32_pause();
+#endif
+    }
+    atomic_fetch_add_explicit(&revocations, 1, memory_order_relaxed);
+  }
+}
+
+unsigned long regions_region_lock_revocations(void) { return atomic_load(&revocations); }

@@ -76,3 +76,32 @@ void regions_write_stderr(const char *bytes, size_t count) {
     count -= (size_t)written;
   }
 }
+
+static regions_page_routes page_routes;
+
+void regions_pages_install(const regions_page_routes *routes) {
+  if (page_routes.acquire == NULL) page_routes = *routes;
+}
+
+void *regions_pages_acquire(size_t byte_count, size_t alignment) {
+  if (page_routes.acquire != NULL) return page_routes.acquire(byte_count, alignment);
+  return regions_os_map(byte_count, alignment);
+}
+
+void regions_pages_release(void *address, size_t byte_count) {
+  if (page_routes.release != NULL) {
+    page_routes.release(address, byte_count);
+    return;
+  }
+  regions_os_unmap(address, byte_count);
+}
+
+static _Atomic long counters[regions_counter_count];
+
+void regions_counter_add(regions_counter counter, long delta) {
+  atomic_fetch_add_explicit(&counters[counter], delta, memory_order_relaxed);
+}
+
+long regions_counter_get(regions_counter counter) {
+  return atomic_load_explicit(&counters[counter], memory_order_relaxed);
+}

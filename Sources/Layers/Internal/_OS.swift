@@ -9,16 +9,18 @@ internal enum _Pages {
   static var size: Int { Int(regions_page_size()) }
 
   /// Maps `byteCount` (a page multiple) zeroed bytes aligned to `alignment`, or nil.
+  ///
+  /// Goes through the page routes, so that in hook mode the pages are recorded as a span of
+  /// the region being served (and withheld from the OS while a block in them is live).
   @usableFromInline @inline(never)
   static func map(byteCount: Int, alignment: Int) -> UnsafeMutableRawPointer? {
-    regions_os_map(byteCount, alignment)
+    regions_pages_acquire(byteCount, alignment)
   }
 
-  /// Unmaps pages returned by `map`.
+  /// Gives back pages returned by `map`.
   @usableFromInline @inline(never)
   static func unmap(_ pointer: UnsafeMutableRawPointer, byteCount: Int) {
-    let result = regions_os_unmap(pointer, byteCount)
-    precondition(result == 0, "Regions: munmap(\(pointer), \(byteCount)) failed, errno \(regions_errno())")
+    regions_pages_release(pointer, byteCount)
   }
 }
 
@@ -47,6 +49,37 @@ public func _writeToStandardError(_ message: String) {
   var message = message
   message.withUTF8 { bytes in
     bytes.withMemoryRebound(to: CChar.self) { regions_write_stderr($0.baseAddress, $0.count) }
+  }
+}
+
+/// The program break, for ``Sbrk``: the C library's `sbrk`/`brk`, so its malloc keeps a
+/// true picture of the break.
+@usableFromInline
+internal enum _Break {
+  /// The current break, or 0 if the C library cannot tell.
+  @usableFromInline @inline(never)
+  static func current() -> UInt {
+    UInt(bitPattern: regions_break_current())
+  }
+
+  /// Moves the break up by `byteCount`; returns the start of the new bytes, or 0 on failure.
+  @usableFromInline @inline(never)
+  static func grow(by byteCount: Int) -> UInt {
+    UInt(bitPattern: regions_break_grow(byteCount))
+  }
+
+  /// Sets the break to `address`; false on failure.
+  @usableFromInline @inline(never)
+  static func set(_ address: UInt) -> Bool {
+    regions_break_set(UnsafeMutableRawPointer(bitPattern: address)) == 0
+  }
+}
+
+extension _Pages {
+  /// Tells the OS it may drop the contents of these whole pages (they read back as zero).
+  @usableFromInline @inline(never)
+  static func discard(_ address: UInt, byteCount: Int) {
+    _ = regions_os_discard(UnsafeMutableRawPointer(bitPattern: address), byteCount)
   }
 }
 

@@ -76,6 +76,168 @@ static inline void regions_lock_release(regions_lock_t *lock) {
     regions_lock_release_slow(lock);
 }
 
+// MARK: - The hook
+
+/// Whether this build interposes the malloc family (not under ASan / TSan).
+bool regions_hook_is_compiled(void);
+
+/// The Swift runtime's answers for the hook. Installed once by Regions; every pointer is
+/// called with the calling thread marked as inside the hook, so allocations made while
+/// answering go to the ground instead of recursing.
+typedef struct {
+  /// Serves an allocation from the current task's innermost open region. Returns the block,
+  /// or NULL with *to_ground set when no region is open for this task (the ground serves it).
+  void *(*allocate)(size_t byte_count, size_t alignment, bool *to_ground);
+  /// Frees a block if a region owns it; returns false for anything else.
+  bool (*deallocate)(void *pointer);
+  /// The usable size of a region block, or -1 when no region owns the pointer.
+  long (*usable_size)(void *pointer);
+  /// Resizes a region block (keeping it with its owner); only called for region blocks.
+  void *(*reallocate)(void *pointer, size_t byte_count);
+} regions_hook_routes;
+
+/// Installs the routes (once; later calls are ignored).
+void regions_hook_install(const regions_hook_routes *routes);
+
+/// Open regions in the process. While zero, allocations pass straight to the ground after
+/// one relaxed load.
+void regions_hook_open_regions_add(long delta);
+/// Region spans in the process. While zero, frees pass straight to the ground.
+void regions_hook_spans_add(long delta);
+
+/// malloc_usable_size as the program sees it (through the hook), for tests and examples.
+size_t regions_malloc_usable_size(void *pointer);
+
+/// Counter for tests: allocations served by the ground because the thread was already inside
+/// the hook (each one a would-be recursion).
+unsigned long regions_hook_reentries(void);
+
+// MARK: - Per-thread slots (initial-exec TLS: one instruction to reach)
+
+#define REGIONS_TLS __thread __attribute__((tls_model("initial-exec")))
+extern REGIONS_TLS bool regions_inside_hook;
+extern REGIONS_TLS void *regions_serving;
+extern REGIONS_TLS char regions_thread_identity;
+
+/// Marks the calling thread as inside (or outside) the hook; returns the previous state.
+static inline bool regions_hook_set_inside(bool inside) {
+  bool previous = regions_inside_hook;
+  regions_inside_hook = inside;
+  return previous;
+}
+
+/// The region currently being served on this thread (opaque to C), for page-source tagging.
+static inline void *regions_serving_region(void) { return regions_serving; }
+static inline void regions_set_serving_region(void *region) { regions_serving = region; }
+
+/// The region bound by the synchronous scope running on this thread (NULL: none, so ask the
+/// task-local). While a synchronous body runs, its thread runs nothing else, so this equals
+/// the task-local binding for every allocation the thread makes.
+extern REGIONS_TLS const void *regions_sync_binding;
+static inline const void *regions_get_sync_binding(void) { return regions_sync_binding; }
+static inline void regions_set_sync_binding(const void *binding) { regions_sync_binding = binding; }
+
+/// A unique identity for the calling thread (the address of a thread-local).
+static inline const void *regions_current_thread(void) { return &regions_thread_identity; }
+
+// MARK: - Region lock
+
+/// The lock of a region: biased towards the thread that created it, which takes it with
+/// plain stores (no atomic read-modify-write). The first time another thread takes it, the
+/// bias is revoked for good (one membarrier(2) call) and every thread uses `mutex`.
+/// Zero-initialize, then call regions_region_lock_init on the owning thread.
+typedef struct {
+  regions_lock_t mutex;
+  uint32_t revoked;
+  const void *owner;
+  uint32_t owner_inside;
+} regions_region_lock_t;
+
+/// Biases the lock towards the calling thread (when the kernel supports membarrier).
+void regions_region_lock_init(regions_region_lock_t *lock);
+void regions_region_lock_acquire_slow(regions_region_lock_t *lock);
+
+/// Takes the lock; returns whether it was taken biased (pass that to release).
+static inline bool regions_region_lock_acquire(regions_region_lock_t *lock) {
+  if (lock->owner == regions_current_thread()) {
+    __atomic_store_n(&lock->owner_inside, 1, __ATOMIC_RELAXED);
+    __atomic_signal_fence(__ATOMIC_SEQ_CST);
+    if (!__atomic_load_n(&lock->revoked, __ATOMIC_RELAXED)) return true;
+    __atomic_store_n(&lock->owner_inside, 0, __ATOMIC_RELEASE);
+  }
+  regions_region_lock_acquire_slow(lock);
+  return false;
+}
+
+static inline void regions_region_lock_release(regions_region_lock_t *lock, bool biased) {
+  if (biased) {
+    __atomic_store_n(&lock->owner_inside, 0, __ATOMIC_RELEASE);
+  } else {
+    regions_lock_release(&lock->mutex);
+  }
+}
+
+/// Counter for tests: biases revoked so far.
+unsigned long regions_region_lock_revocations(void);
+
+// MARK: - Page routes
+
+/// How Regions learns which pages serve which region: source layers get pages through
+/// regions_pages_acquire / regions_pages_release, which go to these routes once installed
+/// (and straight to the OS before).
+typedef struct {
+  void *(*acquire)(size_t byte_count, size_t alignment);
+  void (*release)(void *address, size_t byte_count);
+} regions_page_routes;
+
+void regions_pages_install(const regions_page_routes *routes);
+void *regions_pages_acquire(size_t byte_count, size_t alignment);
+void regions_pages_release(void *address, size_t byte_count);
+
+// MARK: - Runtime counters (process-wide, atomic)
+
+typedef enum {
+  regions_counter_spans = 0,
+  regions_counter_span_bytes,
+  regions_counter_withheld_spans,
+  regions_counter_withheld_bytes,
+  regions_counter_cached_bytes,
+  regions_counter_count
+} regions_counter;
+
+void regions_counter_add(regions_counter counter, long delta);
+long regions_counter_get(regions_counter counter);
+
+// MARK: - Atomics on plain words (for tables shared across threads)
+
+static inline void *regions_atomic_load_pointer(void *const *slot) {
+  return __atomic_load_n((void **)slot, __ATOMIC_ACQUIRE);
+}
+static inline void regions_atomic_store_pointer(void **slot, void *value) {
+  __atomic_store_n(slot, value, __ATOMIC_RELEASE);
+}
+static inline bool regions_atomic_cas_pointer(void **slot, void *expected, void *desired) {
+  return __atomic_compare_exchange_n(slot, &expected, desired, false, __ATOMIC_ACQ_REL,
+                                     __ATOMIC_ACQUIRE);
+}
+static inline long regions_atomic_add(long *word, long delta) {
+  return __atomic_add_fetch(word, delta, __ATOMIC_ACQ_REL);
+}
+static inline long regions_atomic_load(const long *word) {
+  return __atomic_load_n((long *)word, __ATOMIC_ACQUIRE);
+}
+// MARK: - Program break
+
+/// The current program break (`sbrk(0)`), or NULL if the C library cannot tell.
+void *regions_break_current(void);
+
+/// Moves the break up by `increment` bytes with the C library's `sbrk`. Returns the old
+/// break (the start of the new bytes), or NULL with errno set (ENOMEM) on failure.
+void *regions_break_grow(size_t increment);
+
+/// Sets the break to `address` with the C library's `brk`. Returns 0, or -1 with errno set.
+int regions_break_set(void *address);
+
 // MARK: - Threads
 
 /// The calling thread's number: 1 for the first thread that asks, 2 for the next, and so on

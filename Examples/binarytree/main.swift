@@ -1,0 +1,122 @@
+// Binary trees, Benchmarks Game rules: a stretch tree of depth N+1, a long-lived tree of
+// depth N, and 2^(N-d+4) trees at each depth d = 4, 6, …, N, each built, checked and dropped.
+//
+//   swift run -c release binarytree 21                 # regions (default)
+//   swift run -c release binarytree 21 --mode malloc   # the ground allocator only
+//
+// In region mode the temporary trees are built in a fresh region per batch (about a million
+// nodes each), served by a bump allocator; the long-lived tree stays on the ground.
+// Elapsed seconds go to standard error.
+import Regions
+
+#if canImport(Glibc)
+  import Glibc
+#endif
+
+final class TreeNode {
+  let left: TreeNode?
+  let right: TreeNode?
+
+  init(left: TreeNode?, right: TreeNode?) {
+    self.left = left
+    self.right = right
+  }
+
+  var check: Int {
+    guard let left, let right else { return 1 }
+    return 1 + left.check + right.check
+  }
+}
+
+func bottomUp(_ depth: Int) -> TreeNode {
+  depth > 0
+    ? TreeNode(left: bottomUp(depth - 1), right: bottomUp(depth - 1))
+    : TreeNode(left: nil, right: nil)
+}
+
+enum Mode: String {
+  case region, malloc
+}
+
+func usage() -> Never {
+  _writeToStandardError("usage: binarytree [N] [--mode region|malloc]\n")
+  exit(2)
+}
+
+var maxDepthArgument = 10
+var mode = Mode.region
+var arguments = CommandLine.arguments.dropFirst()
+while let argument = arguments.popFirst() {
+  if argument == "--mode" {
+    guard let value = arguments.popFirst(), let parsed = Mode(rawValue: value) else { usage() }
+    mode = parsed
+  } else if let depth = Int(argument), depth >= 0, depth <= 30 {
+    maxDepthArgument = depth
+  } else {
+    usage()
+  }
+}
+
+/// The stack each batch of temporary trees is built in: a bump allocator over pages.
+typealias BatchStack = Chunk<Mmap>
+let chunkSize = 1 << 20
+/// Nodes per region before it is reset and entered again.
+let nodesPerBatch = 1 << 20
+
+let minDepth = 4
+let maxDepth = max(minDepth + 2, maxDepthArgument)
+let start = timespec.now
+
+func trees(depth: Int, count: Int) -> Int {
+  var check = 0
+  for _ in 0..<count { check += bottomUp(depth).check }
+  return check
+}
+
+@MainActor func temporaryTrees(depth: Int, count: Int) -> Int {
+  switch mode {
+  case .malloc:
+    return trees(depth: depth, count: count)
+  case .region:
+    let perBatch = max(1, nodesPerBatch >> (depth + 1))
+    var stack = Chunk(chunkSize) { Mmap() }
+    var check = 0
+    var done = 0
+    while done < count {
+      let batch = min(perBatch, count - done)
+      check += Region.enter(&stack) { trees(depth: depth, count: batch) }
+      done += batch
+    }
+    return check
+  }
+}
+
+let stretchDepth = maxDepth + 1
+print("stretch tree of depth \(stretchDepth)\t check: \(temporaryTrees(depth: stretchDepth, count: 1))")
+
+let longLived = bottomUp(maxDepth)
+
+for depth in stride(from: minDepth, through: maxDepth, by: 2) {
+  let iterations = 1 << (maxDepth - depth + minDepth)
+  let check = temporaryTrees(depth: depth, count: iterations)
+  print("\(iterations)\t trees of depth \(depth)\t check: \(check)")
+}
+print("long lived tree of depth \(maxDepth)\t check: \(longLived.check)")
+
+let elapsed = timespec.now.seconds - start.seconds
+_writeToStandardError("elapsed \(String(format: elapsed)) s (mode \(mode.rawValue))\n")
+
+extension timespec {
+  static var now: timespec {
+    var time = timespec()
+    clock_gettime(CLOCK_MONOTONIC, &time)
+    return time
+  }
+  var seconds: Double { Double(tv_sec) + Double(tv_nsec) / 1e9 }
+}
+
+func String(format seconds: Double) -> String {
+  let millis = Int((seconds * 1000).rounded())
+  let fraction = String(millis % 1000)
+  return "\(millis / 1000).\(String(repeating: "0", count: 3 - fraction.count))\(fraction)"
+}

@@ -1,0 +1,56 @@
+// Parses JSON files with Foundation, each inside a region of its own, and prints what each
+// parse allocated: allocations, bytes, peak live bytes, and blocks still live at the end.
+//
+//   swift run -c release jsonparse Examples/jsonparse/samples/*.json
+//
+// Exit status: 0 when every file parsed, 1 when any failed, 2 on bad usage.
+import Foundation
+import Regions
+
+let files = CommandLine.arguments.dropFirst()
+guard !files.isEmpty else {
+  _writeToStandardError("usage: jsonparse FILE...\n")
+  exit(2)
+}
+
+/// What one parse allocated: a bump allocator under a Stats layer.
+typealias ParseStack = Stats<Chunk<Mmap>>
+
+var failures = 0
+print("file\tvalues\tallocations\tbytes\tpeak bytes\tlive blocks")
+for path in files {
+  guard let data = FileManager.default.contents(atPath: path) else {
+    _writeToStandardError("jsonparse: cannot read \(path)\n")
+    failures += 1
+    continue
+  }
+  var stack: ParseStack = Stats { Chunk(256 * 1024) { Mmap() } }
+  let outcome: Result<Int, any Error> = Region.enter(&stack) {
+    Result {
+      let document = try JSONSerialization.jsonObject(with: data, options: [.fragmentsAllowed])
+      return countValues(document)
+    }
+  }
+  switch outcome {
+  case .success(let values):
+    let name = (path as NSString).lastPathComponent
+    print(
+      "\(name)\t\(values)\t\(stack.allocations)\t\(stack.bytesAllocated)\t\(stack.peakLiveBytes)\t\(stack.liveBlocks)"
+    )
+  case .failure(let error):
+    _writeToStandardError("jsonparse: \(path): \(error)\n")
+    failures += 1
+  }
+}
+exit(failures == 0 ? 0 : 1)
+
+/// The number of JSON values in a parsed document (objects, arrays and scalars).
+func countValues(_ value: Any) -> Int {
+  if let object = value as? [String: Any] {
+    return 1 + object.values.reduce(0) { $0 + countValues($1) }
+  }
+  if let array = value as? [Any] {
+    return 1 + array.reduce(0) { $0 + countValues($1) }
+  }
+  return 1
+}

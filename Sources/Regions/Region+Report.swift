@@ -1,0 +1,56 @@
+import RegionMacrosSupport
+
+extension Region {
+  /// The type of the region's layer stack, e.g. `Stats<Chunk<Mmap>>`.
+  public var stackType: String { node.stackName }
+
+  /// Whether the region still serves allocations (its scope has not ended).
+  public var isOpen: Bool { node.core.withLock { node.core.pointee.isOpen } }
+
+  /// Blocks the region served through the hook that are still live.
+  public var liveBlocks: Int { node.core.withLock { node.core.pointee.liveBlocks } }
+
+  /// Spans of this region kept from the OS because a block in them is still live (after its
+  /// stack gave them back, typically at the end of the scope).
+  public var withheldSpans: Int { node.core.withLock { node.core.pointee.withheldSpans } }
+
+  /// Bytes in those spans.
+  public var withheldBytes: Int { node.core.withLock { node.core.pointee.withheldBytes } }
+
+  /// Spans of this region not yet given back to the OS (or the page cache).
+  public var liveSpans: Int { node.core.withLock { node.core.pointee.liveSpans } }
+
+  /// What the region's layers report so far, one line per layer (empty once closed).
+  public var report: String {
+    node.core.withLock { node.core.pointee.isOpen ? node._stackReport() : "" }
+  }
+}
+
+extension Region {
+  /// Whether this build routes the malloc family into regions (false under ASan / TSan,
+  /// where only explicit mode works).
+  public static var hookIsActive: Bool { regions_hook_is_compiled() }
+}
+
+/// `malloc_usable_size` as the program sees it: exact for region blocks.
+public func mallocUsableSize(_ pointer: UnsafeMutableRawPointer) -> Int {
+  regions_malloc_usable_size(pointer)
+}
+
+extension Region {
+  /// Gives back to the OS the pages the runtime keeps for reuse after regions close (at
+  /// most 64 MiB; see Docs/Design.md).
+  public static func releaseCachedPages() {
+    _PageCache.releaseAll()
+  }
+}
+
+extension Region {
+  /// Allocations the hook sent to the ground because the thread was already inside the hook
+  /// (each one a would-be recursion). After warm-up it stays flat while regions serve
+  /// allocations; tests assert that.
+  public static var _hookReentries: Int { Int(regions_hook_reentries()) }
+
+  /// Biased region locks revoked so far (a region first touched by a second thread).
+  public static var _lockRevocations: Int { Int(regions_region_lock_revocations()) }
+}
