@@ -21,7 +21,7 @@ func replay<Stack: Layer>(
     Double(elapsed.components.seconds) * 1e9 + Double(elapsed.components.attoseconds) / 1e9
   let operations = max(1, outcome.allocations + outcome.deallocations + outcome.freedByReplay)
   print(
-    pad(name, 10), pad(String(outcome.allocations), 12, right: true),
+    pad(name, 12), pad(String(outcome.allocations), 12, right: true),
     pad(String(outcome.failedAllocations), 8, right: true),
     pad(String(outcome.peakLiveBytes), 14, right: true),
     pad(sourcePeak(counted.report), 14, right: true),
@@ -50,7 +50,9 @@ func pad(_ text: String, _ width: Int, right: Bool = false) -> String {
 }
 
 /// The stacks to compare, by name. Each ends in a Stats over its source.
-let stackNames = ["system", "chunk", "bysize", "perthread", "guard"]
+let stackNames = [
+  "system", "chunk", "bysize", "bonwick", "buddy", "freelist", "sizeclasses", "perthread", "guard",
+]
 
 func replay(stack name: String, _ records: [TraceRecord], verbose: Bool) {
   switch name {
@@ -67,6 +69,15 @@ func replay(stack name: String, _ records: [TraceRecord], verbose: Bool) {
         Stats { Mmap() }
       },
       verbose: verbose)
+  case "bonwick":
+    replay(name, records, Bonwick { Stats { Mmap() } }, verbose: verbose)
+  case "buddy":
+    replay(
+      name, records, Buddy(baseSize: 16, blockExponent: 16) { Stats { Mmap() } }, verbose: verbose)
+  case "freelist":
+    replay(name, records, FreeList { Stats { Mmap() } }, verbose: verbose)
+  case "sizeclasses":
+    replay(name, records, SizeClasses { Stats { Mmap() } }, verbose: verbose)
   case "perthread":
     replay(name, records, PerThread(slots: 4) { Stats { System() } }, verbose: verbose)
   case "guard":
@@ -125,7 +136,7 @@ do {
 }
 print("\(records.count) records from \(path)")
 print(
-  pad("stack", 10), pad("allocations", 12, right: true), pad("failed", 8, right: true),
+  pad("stack", 12), pad("allocations", 12, right: true), pad("failed", 8, right: true),
   pad("peak live B", 14, right: true), pad("source peak B", 14, right: true),
   pad("ns/op", 8, right: true))
 for name in stackNames where chosen.isEmpty || chosen.contains(name) {
