@@ -54,6 +54,9 @@ let package = Package(
     .testTarget(
       name: "CountingLayerTests", dependencies: ["countinglayer", "RegionsTestSupport"],
       swiftSettings: swiftSettings),
+    .executableTarget(
+      name: "tracereplay", dependencies: ["Regions"], path: "Examples/tracereplay",
+      swiftSettings: swiftSettings),
 
     // Benchmarks are programs, never timed tests.
     .executableTarget(

@@ -82,3 +82,13 @@ extension _Pages {
     _ = regions_os_discard(UnsafeMutableRawPointer(bitPattern: address), byteCount)
   }
 }
+
+extension _Pages {
+  /// Makes whole pages inaccessible (any access faults) or readable and writable again.
+  @usableFromInline @inline(never)
+  static func protect(_ pointer: UnsafeMutableRawPointer, byteCount: Int, accessible: Bool) {
+    let result = regions_os_protect(pointer, byteCount, accessible)
+    precondition(
+      result == 0, "Regions: mprotect(\(pointer), \(byteCount)) failed, errno \(regions_errno())")
+  }
+}

@@ -41,6 +41,11 @@ public protocol Layer {
   /// The default appends the layer's type name; wrapping layers then append their parent's
   /// lines. Not on the allocation path: it may allocate.
   func appendReport(to lines: inout [String])
+
+  /// Whether every block `allocate` returns is zero-filled (for instance fresh pages from
+  /// the OS). ``Zero`` skips its clearing when its parent says so. Defaults to false; only
+  /// say true if it holds for every block, including reused ones.
+  static var returnsZeroedMemory: Bool { get }
 }
 
 extension Layer {
@@ -56,6 +61,8 @@ extension Layer {
     appendReport(to: &lines)
     return lines.joined(separator: "\n")
   }
+
+  public static var returnsZeroedMemory: Bool { false }
 }
 
 /// The name of a layer type without its generic arguments: `Chunk` for `Chunk<Mmap>`.

@@ -40,6 +40,9 @@ public struct Mmap: Layer {
     _recordUnmap(size)
   }
 
+  /// True: every block is a fresh mapping, zero-filled by the OS.
+  public static var returnsZeroedMemory: Bool { true }
+
   /// Mmap holds nothing of its own: blocks it handed out are the caller's to give back.
   @inlinable
   public mutating func reset() {}

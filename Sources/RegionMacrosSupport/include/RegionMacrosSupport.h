@@ -247,6 +247,52 @@ void *regions_break_grow(size_t increment);
 /// Sets the break to `address` with the C library's `brk`. Returns 0, or -1 with errno set.
 int regions_break_set(void *address);
 
+// MARK: - Threads
+
+/// The calling thread's number: 1 for the first thread that asks, 2 for the next, and so on
+/// (never 0; numbers are not reused when threads exit). Zero until the thread first asks.
+/// Initial-exec TLS: reaching it never calls __tls_get_addr (which may malloc).
+extern __thread __attribute__((tls_model("initial-exec"))) uint32_t regions_thread_number_value;
+
+uint32_t regions_thread_number_slow(void);
+
+/// The calling thread's number (see `regions_thread_number_value`): one TLS load after the
+/// first call. Never allocates.
+static inline uint32_t regions_thread_number(void) {
+  uint32_t number = regions_thread_number_value;
+  return number != 0 ? number : regions_thread_number_slow();
+}
+
+/// Atomic operations on a word in shared memory, for lock-free lists (PerThread's
+/// remote frees). Loads are acquire, exchanges acquire-release, a successful
+/// compare-exchange release (failure relaxed; `expected` gets the value seen).
+static inline uintptr_t regions_atomic_load_word(uintptr_t *word) {
+  return __atomic_load_n(word, __ATOMIC_ACQUIRE);
+}
+
+static inline uintptr_t regions_atomic_exchange_word(uintptr_t *word, uintptr_t value) {
+  return __atomic_exchange_n(word, value, __ATOMIC_ACQ_REL);
+}
+
+static inline bool regions_atomic_compare_exchange_word(uintptr_t *word, uintptr_t *expected,
+                                                        uintptr_t desired) {
+  return __atomic_compare_exchange_n(word, expected, desired, true, __ATOMIC_RELEASE,
+                                     __ATOMIC_RELAXED);
+}
+
+// MARK: - Files
+
+/// Creates (or truncates) a file for writing, mode 0644. Returns a descriptor, or -1 with
+/// errno set.
+int regions_file_create(const char *path);
+
+/// Writes all `count` bytes with write(2), retrying on EINTR and short writes. Returns 0, or
+/// -1 with errno set. Never allocates.
+int regions_file_write(int descriptor, const void *bytes, size_t count);
+
+/// Closes a descriptor. Returns 0, or -1 with errno set.
+int regions_file_close(int descriptor);
+
 #ifdef __cplusplus
 }
 #endif

@@ -1,0 +1,102 @@
+import Foundation
+import Regions
+import RegionsTestSupport
+import Testing
+
+/// Catalog layers as (part of) a region's stack, in hook mode: Swift and C allocations
+/// from the scope, and from two threads joined to the region freeing each other's blocks.
+@Suite("Catalog layers in a region", .serialized)
+struct CatalogInRegionTests {
+  /// Two workers (made outside the region, so that their bookkeeping is not counted).
+  static func workers() -> [StressWorker] {
+    [StressWorker(seed: 3, operations: 100_000), StressWorker(seed: 4, operations: 100_000)]
+  }
+
+  /// Two threads allocate in the region at once, then each frees what the other left.
+  static func twoThreads(_ workers: [StressWorker], in region: Region) {
+    Region.escape {
+      for pairs in [[(0, 0), (1, 1)], [(0, 1), (1, 0)]] {
+        let group = DispatchGroup()
+        for (worker, other) in pairs {
+          group.enter()
+          Thread.detachNewThread {
+            region.join {
+              if worker == other {
+                workers[worker].run()
+              } else {
+                workers[worker].freeRemaining(of: workers[other])
+              }
+            }
+            group.leave()
+          }
+        }
+        group.wait()
+      }
+    }
+  }
+
+  /// A thread-safe stack (the region calls it without its own lock) counts exactly.
+  @Test func lockedAndPerThreadServeTwoThreads() throws {
+    try #require(Region.hookIsActive)
+    var locked = Locked { Stats { Chunk(1 << 20) { Mmap() } } }
+    let lockedWorkers = Self.workers()
+    Region.enter(&locked) { Self.twoThreads(lockedWorkers, in: Region.current!) }
+    let mallocs = lockedWorkers.reduce(0) { $0 + $1.mallocs }
+    #expect(lockedWorkers.allSatisfy { $0.corrupted == 0 })
+    #expect(locked.parent.allocations == mallocs)
+    #expect(locked.parent.deallocations == mallocs)
+
+    var perThread = PerThread(slots: 8) { Stats { Chunk(1 << 20) { Mmap() } } }
+    let workers = Self.workers()
+    Region.enter(&perThread) { Self.twoThreads(workers, in: Region.current!) }
+    var allocations = 0
+    var deallocations = 0
+    var slots = 0
+    perThread.forEachSlot { _, stats in
+      allocations += stats.allocations
+      deallocations += stats.deallocations
+      slots += 1
+    }
+    #expect(workers.allSatisfy { $0.corrupted == 0 })
+    #expect(slots >= 2)
+    #expect(allocations == workers.reduce(0) { $0 + $1.mallocs })
+    #expect(deallocations == allocations)
+  }
+
+  /// Guard, Limit, Fallback, Align, Zero and Trace under a region, with Swift objects.
+  @Test func debugAndCombiningLayersServeSwiftCode() throws {
+    try #require(Region.hookIsActive)
+    let path = NSTemporaryDirectory() + "regions-in-region-\(getpid()).trace"
+    defer { try? FileManager.default.removeItem(atPath: path) }
+    _ = Self.workload()  // metadata the runtime keeps is made outside
+    var stack = Stats {
+      Trace(to: path) {
+        Fallback {
+          Limit(bytes: 64 << 10) { Align(32) { Zero { Guard { Chunk(1 << 20) { Mmap() } } } } }
+        } otherwise: {
+          Guard(.pages) { Mmap() }
+        }
+      }
+    }
+    let total = Region.enter(&stack) { Self.workload() }
+    #expect(total == 4_950 + 20_000 * 19_999 / 2)
+    #expect(stack.allocations > 100 && stack.deallocations == stack.allocations)
+    let fallback = stack.parent.parent
+    #expect(fallback.fallbacks > 0 && fallback.primary.refusals == fallback.fallbacks)
+    let lines = try String(contentsOfFile: path, encoding: .utf8).split(separator: "\n")
+    #expect(lines.filter { $0.hasPrefix("a ") }.count == stack.allocations)
+    #expect(lines.filter { $0.hasPrefix("d ") }.count == stack.deallocations)
+    #expect(lines.last == "r")  // the region's teardown resets the stack
+  }
+
+  static func workload() -> Int {
+    final class Box {
+      var value: Int
+      init(_ value: Int) { self.value = value }
+    }
+    let boxes = (0..<100).map { Box($0) }
+    var numbers: [Int] = []
+    for value in 0..<20_000 { numbers.append(value) }  // grows past the 64 KiB budget
+    return boxes.reduce(0) { $0 + $1.value } + numbers.reduce(0, +)
+  }
+}
