@@ -66,7 +66,9 @@ struct CheckTests {
     var check = Check(onLeak: .report) { System() }
     for size in 1...12 { _ = try check.requireBlock(size, alignment: 1) }
     let report = check.leakReport(listing: 3)
-    #expect(report.split(separator: "\n").count == 5)
+    // The headline, one summary line per kind of block, "first blocks:", three blocks, "more".
+    #expect(report.split(separator: "\n").count == 7)
+    #expect(report.contains("  12 × block (78 bytes)"))
     #expect(report.hasSuffix("… and 9 more"))
     check.reset()
   }
