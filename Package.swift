@@ -62,5 +62,8 @@ let package = Package(
     .executableTarget(
       name: "layerbench", dependencies: ["Layers"], path: "Benchmarks/layerbench",
       swiftSettings: swiftSettings),
+    .executableTarget(
+      name: "hookbench", dependencies: ["Regions"], path: "Benchmarks/hookbench",
+      swiftSettings: swiftSettings),
   ]
 )
