@@ -65,5 +65,10 @@ let package = Package(
     .executableTarget(
       name: "hookbench", dependencies: ["Regions"], path: "Benchmarks/hookbench",
       swiftSettings: swiftSettings),
+    // binarytree's own source (main.swift is a symbolic link to it) built without Regions:
+    // no interposer, malloc is the C library's. The baseline for the hook's cost outside regions.
+    .executableTarget(
+      name: "binarytree-ground", path: "Benchmarks/binarytree-ground",
+      swiftSettings: swiftSettings + [.define("BINARYTREE_GROUND")]),
   ]
 )

@@ -7,7 +7,13 @@
 // In region mode the temporary trees are built in a fresh region per batch (about a million
 // nodes each), served by a bump allocator; the long-lived tree stays on the ground.
 // Elapsed seconds go to standard error.
-import Regions
+//
+// Built with `-D BINARYTREE_GROUND` (the `binarytree-ground` benchmark target shares this
+// file) the program does not link Regions at all, so malloc is the C library's own, and only
+// `--mode malloc` exists: the baseline for the interposer's cost outside regions.
+#if !BINARYTREE_GROUND
+  import Regions
+#endif
 
 #if canImport(Glibc)
   import Glibc
@@ -43,8 +49,16 @@ func usage() -> Never {
   exit(2)
 }
 
+#if BINARYTREE_GROUND
+  func _writeToStandardError(_ message: String) {
+    var message = message
+    message.withUTF8 { _ = write(2, $0.baseAddress, $0.count) }
+  }
+  var mode = Mode.malloc
+#else
+  var mode = Mode.region
+#endif
 var maxDepthArgument = 10
-var mode = Mode.region
 var arguments = CommandLine.arguments.dropFirst()
 while let argument = arguments.popFirst() {
   if argument == "--mode" {
@@ -56,9 +70,14 @@ while let argument = arguments.popFirst() {
     usage()
   }
 }
+#if BINARYTREE_GROUND
+  if mode == .region { usage() }  // built without Regions
+#endif
 
-/// The stack each batch of temporary trees is built in: a bump allocator over pages.
-typealias BatchStack = Chunk<Mmap>
+#if !BINARYTREE_GROUND
+  /// The stack each batch of temporary trees is built in: a bump allocator over pages.
+  typealias BatchStack = Chunk<Mmap>
+#endif
 let chunkSize = 1 << 20
 /// Nodes per region before it is reset and entered again.
 let nodesPerBatch = 1 << 20
@@ -75,9 +94,15 @@ func trees(depth: Int, count: Int) -> Int {
 
 @MainActor func temporaryTrees(depth: Int, count: Int) -> Int {
   switch mode {
-  case .malloc:
-    return trees(depth: depth, count: count)
-  case .region:
+  case .malloc: trees(depth: depth, count: count)
+  case .region: regionTrees(depth: depth, count: count)
+  }
+}
+
+#if BINARYTREE_GROUND
+  func regionTrees(depth: Int, count: Int) -> Int { usage() }
+#else
+  @MainActor func regionTrees(depth: Int, count: Int) -> Int {
     let perBatch = max(1, nodesPerBatch >> (depth + 1))
     var stack = Chunk(chunkSize) { Mmap() }
     var check = 0
@@ -89,7 +114,7 @@ func trees(depth: Int, count: Int) -> Int {
     }
     return check
   }
-}
+#endif
 
 let stretchDepth = maxDepth + 1
 print("stretch tree of depth \(stretchDepth)\t check: \(temporaryTrees(depth: stretchDepth, count: 1))")
