@@ -71,7 +71,7 @@ static size_t bootstrap_used;
 static _Atomic int resolving;
 
 static bool in_bootstrap(const void *pointer) {
-  return (const char *)pointer >= bootstrap && (const char *)pointer < bootstrap + sizeof bootstrap;
+  return (uintptr_t)pointer - (uintptr_t)bootstrap < sizeof bootstrap;  // one comparison
 }
 
 static void *bootstrap_allocate(size_t byte_count, size_t alignment) {
@@ -191,26 +191,48 @@ static long route_usable_size(void *pointer) {
 
 // MARK: The interposed family
 
-void *malloc(size_t byte_count) {
-  ENSURE_NEXT();
-  if (regions_open()) {
+// malloc and free keep everything but the pass-through out of line (the start-up path, the
+// region path), so that outside every region they compile to a few loads and a tail jump to
+// the next allocator, with no stack frame of their own.
+
+__attribute__((noinline, cold)) static void *malloc_starting(size_t byte_count) {
+  if (atomic_load(&resolving)) return bootstrap_allocate(byte_count, 16);
+  resolve_next();
+  return malloc(byte_count);
+}
+
+__attribute__((noinline)) static void *malloc_routed(size_t byte_count) {
+  if (regions_runtime_depth == 0) {
     bool to_ground = false;
     void *result = route_allocate(byte_count, 16, &to_ground);
     if (!to_ground) return result;
   }
   return next_malloc(byte_count);
-bootstrap_path:
-  return bootstrap_allocate(byte_count, 16);
+}
+
+void *malloc(size_t byte_count) {
+  if (__builtin_expect(next_free == NULL, 0)) return malloc_starting(byte_count);
+  if (__builtin_expect(atomic_load_explicit(&open_regions, memory_order_relaxed) != 0, 0))
+    return malloc_routed(byte_count);
+  return next_malloc(byte_count);
+}
+
+__attribute__((noinline, cold)) static void free_starting(void *pointer) {
+  if (atomic_load(&resolving)) return;  // a block dlsym allocated while we resolved: kept
+  resolve_next();
+  free(pointer);
+}
+
+__attribute__((noinline)) static void free_routed(void *pointer) {
+  if (route_free(pointer)) return;
+  next_free(pointer);
 }
 
 void free(void *pointer) {
   if (pointer == NULL || in_bootstrap(pointer)) return;
-  ENSURE_NEXT();
-  if (spans_exist() && route_free(pointer)) return;
+  if (__builtin_expect(next_free == NULL, 0)) return free_starting(pointer);
+  if (spans_exist()) return free_routed(pointer);
   next_free(pointer);
-  return;
-bootstrap_path:
-  return;
 }
 
 void *calloc(size_t count, size_t size) {
