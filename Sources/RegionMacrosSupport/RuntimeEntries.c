@@ -82,6 +82,8 @@ REGIONS_GROUND_ENTRY(swift_conformsToProtocol)
 REGIONS_GROUND_ENTRY(swift_conformsToProtocol2)
 REGIONS_GROUND_ENTRY(swift_conformsToProtocolCommon)
 REGIONS_GROUND_ENTRY(swift_dynamicCast)
+// Key path literals: the runtime instantiates each once and keeps it for the process.
+REGIONS_GROUND_ENTRY(swift_getKeyPath)
 // Lazy globals: what their initializers allocate lives for the whole process.
 REGIONS_GROUND_ENTRY(swift_once)
 // Task records and task-local items (the task's own allocations still go to its region).

@@ -12,8 +12,8 @@ func runExample(_ name: String, _ arguments: [String] = []) throws -> (status: I
   let process = Process()
   process.executableURL = executable
   process.arguments = arguments
-  let output = Pipe()
-  let error = Pipe()
+  let output = Foundation.Pipe()
+  let error = Foundation.Pipe()
   process.standardOutput = output
   process.standardError = error
   try process.run()

@@ -30,7 +30,10 @@ struct HookRoutingTests {
     var stats = Stats { Chunk(65536) { Mmap() } }
     let sum = Region.enter(&stats) { workload() }
     #expect(sum == 499_500 + 10_000 + 289)
-    #expect(stats.allocations >= 1000 + 1 + 100)
+    // 1000 objects, the array's buffers as it grows, the joined string's storage. (The
+    // numbers' own strings are small, stored inline; scratch buffers libswiftCore mallocs
+    // for itself go to the ground.)
+    #expect(stats.allocations >= 1000 + 10 + 1)
     #expect(stats.deallocations == stats.allocations)
     #expect(stats.parent.liveChunks == 0)
   }

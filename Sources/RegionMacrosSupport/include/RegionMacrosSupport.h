@@ -197,11 +197,18 @@ unsigned long regions_region_lock_revocations(void);
 typedef struct {
   void *(*acquire)(size_t byte_count, size_t alignment);
   void (*release)(void *address, size_t byte_count);
+  /// Pages from the region enclosing the one being served (or the ground when
+  /// `ground_only`, or when there is none): the sources Pipe and Ground.
+  void *(*acquire_outer)(size_t byte_count, size_t alignment, bool ground_only);
+  void (*release_outer)(void *address, size_t byte_count);
 } regions_page_routes;
 
 void regions_pages_install(const regions_page_routes *routes);
 void *regions_pages_acquire(size_t byte_count, size_t alignment);
 void regions_pages_release(void *address, size_t byte_count);
+/// `byte_count` a multiple of the page size, `alignment` at least the page size.
+void *regions_outer_acquire(size_t byte_count, size_t alignment, bool ground_only);
+void regions_outer_release(void *address, size_t byte_count);
 
 // MARK: - Runtime counters (process-wide, atomic)
 
