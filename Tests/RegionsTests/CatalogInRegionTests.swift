@@ -100,3 +100,45 @@ struct CatalogInRegionTests {
     return boxes.reduce(0) { $0 + $1.value } + numbers.reduce(0, +)
   }
 }
+
+/// The pools serve Swift code as a region's whole stack.
+@Suite("Pools in a region", .serialized)
+struct PoolsInRegionTests {
+  static func run<Stack: Layer>(_ stack: inout Stats<Stack>) -> Int {
+    _ = CatalogInRegionTests.workload()
+    return Region.enter(&stack) { CatalogInRegionTests.workload() }
+  }
+
+  static let expected = 4_950 + 20_000 * 19_999 / 2
+
+  @Test func bonwick() throws {
+    try #require(Region.hookIsActive)
+    var stack = Stats { Bonwick { Mmap() } }
+    #expect(Self.run(&stack) == Self.expected)
+    #expect(stack.allocations > 100 && stack.liveBlocks == 0)
+  }
+
+  @Test func buddy() throws {
+    try #require(Region.hookIsActive)
+    var stack = Stats { Buddy(baseSize: 64, blockExponent: 12) { Mmap() } }
+    #expect(Self.run(&stack) == Self.expected)
+    #expect(stack.allocations > 100 && stack.liveBlocks == 0)
+  }
+
+  @Test func freeListAndSizeClasses() throws {
+    try #require(Region.hookIsActive)
+    var stack = Stats { SizeClasses { FreeList { Mmap() } } }
+    #expect(Self.run(&stack) == Self.expected)
+    #expect(stack.allocations > 100 && stack.liveBlocks == 0)
+  }
+
+  @Test func pipeUnderABonwickRegionInsideAChunkRegion() throws {
+    try #require(Region.hookIsActive)
+    var outer = Stats { Chunk(1 << 20) { Mmap() } }
+    var inner = Stats { Bonwick { Pipe() } }
+    let total = Region.enter(&outer) { Self.run(&inner) }
+    #expect(total == Self.expected)
+    #expect(inner.allocations > 100 && inner.liveBlocks == 0)
+    #expect(outer.allocations > 0 && outer.liveBlocks == 0)
+  }
+}
