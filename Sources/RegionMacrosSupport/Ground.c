@@ -18,14 +18,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-#if defined(__has_feature)
-#if __has_feature(address_sanitizer) || __has_feature(thread_sanitizer)
-#define REGIONS_NO_HOOK 1
-#endif
-#endif
-#if defined(__SANITIZE_ADDRESS__) || defined(__SANITIZE_THREAD__)
-#define REGIONS_NO_HOOK 1
-#endif
 
 REGIONS_TLS bool regions_inside_hook;
 REGIONS_TLS void *regions_serving;
@@ -321,32 +313,27 @@ bootstrap_path:
   return *result ? 0 : ENOMEM;
 }
 
-void *aligned_alloc(size_t alignment, size_t byte_count) {
-  ENSURE_NEXT();
+/// aligned_alloc and memalign: the same contract, each with its own next allocator.
+static void *aligned_entry(size_t alignment, size_t byte_count, const void *caller,
+                           void *(*next)(size_t, size_t)) {
   if (alignment == 0 || (alignment & (alignment - 1)) != 0) {
     errno = EINVAL;
     return NULL;
   }
+  if (atomic_load(&resolving)) return bootstrap_allocate(byte_count, alignment);
   bool to_ground;
-  void *block = aligned_route(alignment, byte_count, __builtin_return_address(0), &to_ground);
-  if (to_ground) return next_aligned_alloc(alignment, byte_count);
-  return block;
-bootstrap_path:
-  return bootstrap_allocate(byte_count, alignment);
+  void *block = aligned_route(alignment, byte_count, caller, &to_ground);
+  return to_ground ? next(alignment, byte_count) : block;
+}
+
+void *aligned_alloc(size_t alignment, size_t byte_count) {
+  if (next_free == NULL && !atomic_load(&resolving)) resolve_next();
+  return aligned_entry(alignment, byte_count, __builtin_return_address(0), next_aligned_alloc);
 }
 
 void *memalign(size_t alignment, size_t byte_count) {
-  ENSURE_NEXT();
-  if (alignment == 0 || (alignment & (alignment - 1)) != 0) {
-    errno = EINVAL;
-    return NULL;
-  }
-  bool to_ground;
-  void *block = aligned_route(alignment, byte_count, __builtin_return_address(0), &to_ground);
-  if (to_ground) return next_memalign(alignment, byte_count);
-  return block;
-bootstrap_path:
-  return bootstrap_allocate(byte_count, alignment);
+  if (next_free == NULL && !atomic_load(&resolving)) resolve_next();
+  return aligned_entry(alignment, byte_count, __builtin_return_address(0), next_memalign);
 }
 
 void *valloc(size_t byte_count) { return memalign(regions_page_size(), byte_count); }

@@ -19,14 +19,6 @@
 
 REGIONS_TLS unsigned regions_runtime_depth;
 
-#if defined(__has_feature)
-#if __has_feature(address_sanitizer) || __has_feature(thread_sanitizer)
-#define REGIONS_NO_HOOK 1
-#endif
-#endif
-#if defined(__SANITIZE_ADDRESS__) || defined(__SANITIZE_THREAD__)
-#define REGIONS_NO_HOOK 1
-#endif
 
 #ifndef REGIONS_NO_HOOK
 

@@ -14,6 +14,17 @@
 extern "C" {
 #endif
 
+// REGIONS_NO_HOOK: defined under ASan and TSan (clang's __has_feature, gcc's __SANITIZE_*__),
+// which interpose malloc themselves; the hook then compiles out.
+#if defined(__has_feature)
+#if __has_feature(address_sanitizer) || __has_feature(thread_sanitizer)
+#define REGIONS_NO_HOOK 1
+#endif
+#endif
+#if defined(__SANITIZE_ADDRESS__) || defined(__SANITIZE_THREAD__)
+#define REGIONS_NO_HOOK 1
+#endif
+
 // MARK: - Pages
 
 /// The OS page size in bytes (cached after the first call).
