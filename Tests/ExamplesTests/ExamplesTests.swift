@@ -1,4 +1,5 @@
 import Foundation
+import Regions
 import Testing
 
 /// Runs an example program built next to this test bundle and returns its exit status,
@@ -71,7 +72,8 @@ struct ExamplesTests {
     #expect(run.error.contains("usage"))
   }
 
-  @Test func jsonparseCountsEachFileInItsOwnRegion() throws {
+  @Test(.enabled(if: Region.hookIsActive, "the malloc hook is compiled out under ASan and TSan"))
+  func jsonparseCountsEachFileInItsOwnRegion() throws {
     let samples = packageRoot.appendingPathComponent("Examples/jsonparse/samples")
     let files = ["config.json", "matrix.json", "people.json"].map { samples.appendingPathComponent($0).path }
     let run = try runExample("jsonparse", files)

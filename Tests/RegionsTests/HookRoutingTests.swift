@@ -23,8 +23,7 @@ final class Node {
 
 @Suite("Hook mode: Swift allocations in a scope go to the region", .serialized)
 struct HookRoutingTests {
-  @Test func classInstancesArraysStringsLandInTheRegion() throws {
-    try #require(Region.hookIsActive, "hook compiled out (sanitizer build)")
+  @Test(.enabled(if: Region.hookIsActive, "the malloc hook is compiled out under ASan and TSan")) func classInstancesArraysStringsLandInTheRegion() throws {
     // Warm up outside: the runtime instantiates metadata on first use and keeps it.
     _ = workload()
     var stats = Stats { Chunk(65536) { Mmap() } }
@@ -52,8 +51,7 @@ struct HookRoutingTests {
       return total + array.count + text.count
   }
 
-  @Test func cMallocAndRawPointersLandInTheRegion() throws {
-    try #require(Region.hookIsActive)
+  @Test(.enabled(if: Region.hookIsActive, "the malloc hook is compiled out under ASan and TSan")) func cMallocAndRawPointersLandInTheRegion() throws {
     var stats = Stats { Chunk(65536) { Mmap() } }
     let (usable, address) = Region.enter(&stats) { () -> (Int, Int) in
       let block = malloc(100)!
@@ -70,8 +68,7 @@ struct HookRoutingTests {
     #expect(stats.deallocations == 2)
   }
 
-  @Test func escapeGoesToTheNextRegionOut() throws {
-    try #require(Region.hookIsActive)
+  @Test(.enabled(if: Region.hookIsActive, "the malloc hook is compiled out under ASan and TSan")) func escapeGoesToTheNextRegionOut() throws {
     var outer = Stats { Chunk(65536) { Mmap() } }
     var inner = Stats { Chunk(65536) { Mmap() } }
     var kept: [Node] = []
@@ -101,8 +98,7 @@ struct HookKindsTests {
     return table.count + closures.reduce(0) { $0 + $1() }
   }
 
-  @Test func dictionariesAndClosureContextsLandInTheRegion() throws {
-    try #require(Region.hookIsActive)
+  @Test(.enabled(if: Region.hookIsActive, "the malloc hook is compiled out under ASan and TSan")) func dictionariesAndClosureContextsLandInTheRegion() throws {
     _ = dictionaryAndClosures()
     var stats = Stats { Chunk(65536) { Mmap() } }
     let result = Region.enter(&stats) { dictionaryAndClosures() }
@@ -112,8 +108,7 @@ struct HookKindsTests {
     #expect(stats.liveBlocks == 0)
   }
 
-  @Test func reallocKeepsABlockWithItsOwnerAndAlignmentIsHonored() throws {
-    try #require(Region.hookIsActive)
+  @Test(.enabled(if: Region.hookIsActive, "the malloc hook is compiled out under ASan and TSan")) func reallocKeepsABlockWithItsOwnerAndAlignmentIsHonored() throws {
     var outer = Stats { Chunk(1 << 20) { Mmap() } }
     var inner = Stats { Chunk(1 << 20) { Mmap() } }
     let (grownSize, alignedOK, innerGrowths) = Region.enter(&outer) { () -> (Int, Bool, Int) in

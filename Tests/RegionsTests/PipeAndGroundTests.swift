@@ -24,8 +24,7 @@ struct PipeAndGroundTests {
     }
   }
 
-  @Test func pipeCarvesTheInnerRegionOutOfTheOuterOne() throws {
-    try #require(Region.hookIsActive)
+  @Test(.enabled(if: Region.hookIsActive, "the malloc hook is compiled out under ASan and TSan")) func pipeCarvesTheInnerRegionOutOfTheOuterOne() throws {
     _ = (0..<10).map { Sample($0) }
     var outer = Stats { Chunk(1 << 20) { Mmap() } }
     var inner = Stats { Chunk(65536) { Pipe() } }
@@ -43,8 +42,7 @@ struct PipeAndGroundTests {
     #expect(outer.liveBlocks == 0)
   }
 
-  @Test func objectsEscapingAPipedRegionKeepTheOuterBlockLive() throws {
-    try #require(Region.hookIsActive)
+  @Test(.enabled(if: Region.hookIsActive, "the malloc hook is compiled out under ASan and TSan")) func objectsEscapingAPipedRegionKeepTheOuterBlockLive() throws {
     _ = (0..<10).map { Sample($0) }
     var outerStack = Chunk(1 << 20) { Mmap() }
     var inner = Chunk(65536) { Pipe() }
@@ -70,8 +68,7 @@ struct PipeAndGroundTests {
     _ = checks.2
   }
 
-  @Test func groundServesARegionAndItsBlocksTraceBack() throws {
-    try #require(Region.hookIsActive)
+  @Test(.enabled(if: Region.hookIsActive, "the malloc hook is compiled out under ASan and TSan")) func groundServesARegionAndItsBlocksTraceBack() throws {
     var stats = Stats { Chunk(65536) { Ground() } }
     let total = Region.enter(&stats) { (0..<3000).map { Sample($0) }.reduce(0) { $0 + $1.id } }
     #expect(total == (0..<3000).reduce(0, +))
@@ -79,8 +76,7 @@ struct PipeAndGroundTests {
     #expect(stats.liveBlocks == 0)
   }
 
-  @Test func pipeWithNoRegionOutUsesTheGround() throws {
-    try #require(Region.hookIsActive)
+  @Test(.enabled(if: Region.hookIsActive, "the malloc hook is compiled out under ASan and TSan")) func pipeWithNoRegionOutUsesTheGround() throws {
     var stats = Stats { Chunk(65536) { Pipe() } }
     let count = Region.enter(&stats) { (0..<500).map { Sample($0) }.count }
     #expect(count == 500)

@@ -108,3 +108,7 @@ internal enum _OuterPages {
     regions_outer_release(pointer, byteCount)
   }
 }
+
+/// Whether this build runs under ThreadSanitizer. Tests of layers called concurrently through
+/// one pointer (`Locked`, `PerThread`) skip themselves there: see Docs/Safety.md.
+public var _threadSanitizerIsActive: Bool { regions_thread_sanitizer() }

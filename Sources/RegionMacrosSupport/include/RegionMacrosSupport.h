@@ -197,6 +197,9 @@ static inline void regions_region_lock_release(regions_region_lock_t *lock, bool
   }
 }
 
+/// Whether this build runs under ThreadSanitizer.
+bool regions_thread_sanitizer(void);
+
 /// Counter for tests: biases revoked so far.
 unsigned long regions_region_lock_revocations(void);
 
