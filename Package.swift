@@ -35,7 +35,7 @@ let package = Package(
       name: "RegionsTests", dependencies: ["Regions", "RegionsTestSupport"],
       swiftSettings: swiftSettings),
 
-    .testTarget(name: "ExamplesTests", swiftSettings: swiftSettings),
+    .testTarget(name: "ExamplesTests", dependencies: ["Regions"], swiftSettings: swiftSettings),
 
     // Examples: executables a user runs with `swift run -c release <name>`.
     .executableTarget(

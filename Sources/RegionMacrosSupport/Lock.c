@@ -89,3 +89,11 @@ void regions_region_lock_acquire_slow(regions_region_lock_t *lock) {
 }
 
 unsigned long regions_region_lock_revocations(void) { return atomic_load(&revocations); }
+
+bool regions_thread_sanitizer(void) {
+#ifdef REGIONS_NO_BIAS
+  return true;
+#else
+  return false;
+#endif
+}

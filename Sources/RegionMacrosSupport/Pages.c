@@ -89,6 +89,20 @@ void *regions_pages_acquire(size_t byte_count, size_t alignment) {
   return regions_os_map(byte_count, alignment);
 }
 
+void *regions_outer_acquire(size_t byte_count, size_t alignment, bool ground_only) {
+  if (page_routes.acquire_outer != NULL)
+    return page_routes.acquire_outer(byte_count, alignment, ground_only);
+  return regions_ground_aligned(alignment, byte_count);
+}
+
+void regions_outer_release(void *address, size_t byte_count) {
+  if (page_routes.release_outer != NULL) {
+    page_routes.release_outer(address, byte_count);
+    return;
+  }
+  regions_ground_free(address);
+}
+
 void regions_pages_release(void *address, size_t byte_count) {
   if (page_routes.release != NULL) {
     page_routes.release(address, byte_count);

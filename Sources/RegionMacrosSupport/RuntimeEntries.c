@@ -19,14 +19,6 @@
 
 REGIONS_TLS unsigned regions_runtime_depth;
 
-#if defined(__has_feature)
-#if __has_feature(address_sanitizer) || __has_feature(thread_sanitizer)
-#define REGIONS_NO_HOOK 1
-#endif
-#endif
-#if defined(__SANITIZE_ADDRESS__) || defined(__SANITIZE_THREAD__)
-#define REGIONS_NO_HOOK 1
-#endif
 
 #ifndef REGIONS_NO_HOOK
 
@@ -82,6 +74,8 @@ REGIONS_GROUND_ENTRY(swift_conformsToProtocol)
 REGIONS_GROUND_ENTRY(swift_conformsToProtocol2)
 REGIONS_GROUND_ENTRY(swift_conformsToProtocolCommon)
 REGIONS_GROUND_ENTRY(swift_dynamicCast)
+// Key path literals: the runtime instantiates each once and keeps it for the process.
+REGIONS_GROUND_ENTRY(swift_getKeyPath)
 // Lazy globals: what their initializers allocate lives for the whole process.
 REGIONS_GROUND_ENTRY(swift_once)
 // Task records and task-local items (the task's own allocations still go to its region).

@@ -107,7 +107,7 @@ struct Compiler {
       "-typecheck", "-I", modules, "-Xcc", "-fmodule-map-file=\(moduleMap)",
       "-module-cache-path", directory.appendingPathComponent("cache").path, file.path,
     ]
-    let pipe = Pipe()
+    let pipe = Foundation.Pipe()
     process.standardOutput = pipe
     process.standardError = pipe
     try process.run()

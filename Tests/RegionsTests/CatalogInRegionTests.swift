@@ -36,8 +36,7 @@ struct CatalogInRegionTests {
   }
 
   /// A thread-safe stack (the region calls it without its own lock) counts exactly.
-  @Test func lockedAndPerThreadServeTwoThreads() throws {
-    try #require(Region.hookIsActive)
+  @Test(.enabled(if: Region.hookIsActive, "the malloc hook is compiled out under ASan and TSan")) func lockedAndPerThreadServeTwoThreads() throws {
     var locked = Locked { Stats { Chunk(1 << 20) { Mmap() } } }
     let lockedWorkers = Self.workers()
     Region.enter(&locked) { Self.twoThreads(lockedWorkers, in: Region.current!) }
@@ -64,8 +63,7 @@ struct CatalogInRegionTests {
   }
 
   /// Guard, Limit, Fallback, Align, Zero and Trace under a region, with Swift objects.
-  @Test func debugAndCombiningLayersServeSwiftCode() throws {
-    try #require(Region.hookIsActive)
+  @Test(.enabled(if: Region.hookIsActive, "the malloc hook is compiled out under ASan and TSan")) func debugAndCombiningLayersServeSwiftCode() throws {
     let path = NSTemporaryDirectory() + "regions-in-region-\(getpid()).trace"
     defer { try? FileManager.default.removeItem(atPath: path) }
     _ = Self.workload()  // metadata the runtime keeps is made outside
@@ -98,5 +96,43 @@ struct CatalogInRegionTests {
     var numbers: [Int] = []
     for value in 0..<20_000 { numbers.append(value) }  // grows past the 64 KiB budget
     return boxes.reduce(0) { $0 + $1.value } + numbers.reduce(0, +)
+  }
+}
+
+/// The pools serve Swift code as a region's whole stack.
+@Suite("Pools in a region", .serialized)
+struct PoolsInRegionTests {
+  static func run<Stack: Layer>(_ stack: inout Stats<Stack>) -> Int {
+    _ = CatalogInRegionTests.workload()
+    return Region.enter(&stack) { CatalogInRegionTests.workload() }
+  }
+
+  static let expected = 4_950 + 20_000 * 19_999 / 2
+
+  @Test(.enabled(if: Region.hookIsActive, "the malloc hook is compiled out under ASan and TSan")) func bonwick() throws {
+    var stack = Stats { Bonwick { Mmap() } }
+    #expect(Self.run(&stack) == Self.expected)
+    #expect(stack.allocations > 100 && stack.liveBlocks == 0)
+  }
+
+  @Test(.enabled(if: Region.hookIsActive, "the malloc hook is compiled out under ASan and TSan")) func buddy() throws {
+    var stack = Stats { Buddy(baseSize: 64, blockExponent: 12) { Mmap() } }
+    #expect(Self.run(&stack) == Self.expected)
+    #expect(stack.allocations > 100 && stack.liveBlocks == 0)
+  }
+
+  @Test(.enabled(if: Region.hookIsActive, "the malloc hook is compiled out under ASan and TSan")) func freeListAndSizeClasses() throws {
+    var stack = Stats { SizeClasses { FreeList { Mmap() } } }
+    #expect(Self.run(&stack) == Self.expected)
+    #expect(stack.allocations > 100 && stack.liveBlocks == 0)
+  }
+
+  @Test(.enabled(if: Region.hookIsActive, "the malloc hook is compiled out under ASan and TSan")) func pipeUnderABonwickRegionInsideAChunkRegion() throws {
+    var outer = Stats { Chunk(1 << 20) { Mmap() } }
+    var inner = Stats { Bonwick { Pipe() } }
+    let total = Region.enter(&outer) { Self.run(&inner) }
+    #expect(total == Self.expected)
+    #expect(inner.allocations > 100 && inner.liveBlocks == 0)
+    #expect(outer.allocations > 0 && outer.liveBlocks == 0)
   }
 }

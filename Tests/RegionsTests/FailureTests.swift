@@ -16,8 +16,7 @@ struct Refuse: Layer {
 
 @Suite("Failures stop with a message, or fall back when asked")
 struct FailureTests {
-  @Test func anExhaustedRegionStopsNamingTheStackTheRequestAndTheLayers() async throws {
-    try #require(Region.hookIsActive)
+  @Test(.enabled(if: Region.hookIsActive, "the malloc hook is compiled out under ASan and TSan")) func anExhaustedRegionStopsNamingTheStackTheRequestAndTheLayers() async throws {
     let result = await #expect(processExitsWith: .failure, observing: [\.standardErrorContent]) {
       var stack = Stats { Refuse() }
       Region.enter(&stack) { _ = malloc(100) }
@@ -30,8 +29,7 @@ struct FailureTests {
     #expect(!message.contains("Could not allocate memory"))
   }
 
-  @Test func anExhaustedRegionCanFallBackToTheNextRegionOut() throws {
-    try #require(Region.hookIsActive)
+  @Test(.enabled(if: Region.hookIsActive, "the malloc hook is compiled out under ASan and TSan")) func anExhaustedRegionCanFallBackToTheNextRegionOut() throws {
     var outer = Stats { Chunk(65536) { Mmap() } }
     var inner = Stats { Refuse() }
     let value = Region.enter(&outer) { () -> Int in
@@ -46,8 +44,7 @@ struct FailureTests {
     #expect(outer.allocations >= 1)
   }
 
-  @Test func aDoubleFreeOfARegionBlockStops() async throws {
-    try #require(Region.hookIsActive)
+  @Test(.enabled(if: Region.hookIsActive, "the malloc hook is compiled out under ASan and TSan")) func aDoubleFreeOfARegionBlockStops() async throws {
     let result = await #expect(processExitsWith: .failure, observing: [\.standardErrorContent]) {
       Region.enter(Chunk(4096) { Mmap() }) {
         let block = malloc(32)
@@ -59,8 +56,7 @@ struct FailureTests {
     #expect(message.contains("double free"))
   }
 
-  @Test func freeingAnInteriorPointerOfARegionBlockStops() async throws {
-    try #require(Region.hookIsActive)
+  @Test(.enabled(if: Region.hookIsActive, "the malloc hook is compiled out under ASan and TSan")) func freeingAnInteriorPointerOfARegionBlockStops() async throws {
     let result = await #expect(processExitsWith: .failure, observing: [\.standardErrorContent]) {
       Region.enter(Chunk(4096) { Mmap() }) {
         let block = malloc(64)!
@@ -71,8 +67,7 @@ struct FailureTests {
     #expect(message.contains("not the start of a live block"))
   }
 
-  @Test func aDoubleFreeAfterTheRegionClosedStops() async throws {
-    try #require(Region.hookIsActive)
+  @Test(.enabled(if: Region.hookIsActive, "the malloc hook is compiled out under ASan and TSan")) func aDoubleFreeAfterTheRegionClosedStops() async throws {
     await #expect(processExitsWith: .failure) {
       var kept: UnsafeMutableRawPointer? = nil
       Region.enter(Chunk(4096) { Mmap() }) {

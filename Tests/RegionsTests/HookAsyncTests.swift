@@ -19,8 +19,7 @@ struct HookAsyncTests {
     _ = makePayloads(10)  // warm up metadata outside any region
   }
 
-  @Test func allocationsAfterAnAwaitStillGoToTheRegion() async throws {
-    try #require(Region.hookIsActive)
+  @Test(.enabled(if: Region.hookIsActive, "the malloc hook is compiled out under ASan and TSan")) func allocationsAfterAnAwaitStillGoToTheRegion() async throws {
     var stats = Stats { Chunk(65536) { Mmap() } }
     let (before, after) = await Region.enter(&stats) { () async -> (Int, Int) in
       let before = makePayloads(100)
@@ -35,8 +34,7 @@ struct HookAsyncTests {
     #expect(stats.liveBlocks <= 4)
   }
 
-  @Test func childTasksAllocateInTheRegion() async throws {
-    try #require(Region.hookIsActive)
+  @Test(.enabled(if: Region.hookIsActive, "the malloc hook is compiled out under ASan and TSan")) func childTasksAllocateInTheRegion() async throws {
     var stats = Stats { Chunk(65536) { Mmap() } }
     let total = await Region.enter(&stats) { () async -> Int in
       async let first = Task { makePayloads(500) }.value
@@ -53,8 +51,7 @@ struct HookAsyncTests {
     #expect(stats.liveBlocks < 40)
   }
 
-  @Test func detachedTasksDoNotInheritTheRegion() async throws {
-    try #require(Region.hookIsActive)
+  @Test(.enabled(if: Region.hookIsActive, "the malloc hook is compiled out under ASan and TSan")) func detachedTasksDoNotInheritTheRegion() async throws {
     var stats = Stats { Chunk(65536) { Mmap() } }
     await Region.enter(&stats) { () async in
       _ = await Task.detached { makePayloads(1000) }.value
@@ -64,8 +61,7 @@ struct HookAsyncTests {
     #expect(stats.allocations < 50)
   }
 
-  @Test func taskStartedInAScopeAllocatesOutsideAfterTheScopeEnds() async throws {
-    try #require(Region.hookIsActive)
+  @Test(.enabled(if: Region.hookIsActive, "the malloc hook is compiled out under ASan and TSan")) func taskStartedInAScopeAllocatesOutsideAfterTheScopeEnds() async throws {
     var stats = Stats { Chunk(65536) { Mmap() } }
     let gate = AsyncGate()
     let task = Region.enter(&stats) {
@@ -81,8 +77,7 @@ struct HookAsyncTests {
     #expect(stats.allocations == countAtClose)
   }
 
-  @Test func servingAnAllocationNeverAllocates() throws {
-    try #require(Region.hookIsActive)
+  @Test(.enabled(if: Region.hookIsActive, "the malloc hook is compiled out under ASan and TSan")) func servingAnAllocationNeverAllocates() throws {
     // Bypass forwards through WrappingLayer's defaults: in debug builds those must not
     // allocate either.
     var stats = Stats { Bypass { Chunk(4096) { Batch { Check { Mmap() } } } } }

@@ -23,14 +23,16 @@ final class Node {
 
 @Suite("Hook mode: Swift allocations in a scope go to the region", .serialized)
 struct HookRoutingTests {
-  @Test func classInstancesArraysStringsLandInTheRegion() throws {
-    try #require(Region.hookIsActive, "hook compiled out (sanitizer build)")
+  @Test(.enabled(if: Region.hookIsActive, "the malloc hook is compiled out under ASan and TSan")) func classInstancesArraysStringsLandInTheRegion() throws {
     // Warm up outside: the runtime instantiates metadata on first use and keeps it.
     _ = workload()
     var stats = Stats { Chunk(65536) { Mmap() } }
     let sum = Region.enter(&stats) { workload() }
     #expect(sum == 499_500 + 10_000 + 289)
-    #expect(stats.allocations >= 1000 + 1 + 100)
+    // 1000 objects, the array's buffers as it grows, the joined string's storage. (The
+    // numbers' own strings are small, stored inline; scratch buffers libswiftCore mallocs
+    // for itself go to the ground.)
+    #expect(stats.allocations >= 1000 + 10 + 1)
     #expect(stats.deallocations == stats.allocations)
     #expect(stats.parent.liveChunks == 0)
   }
@@ -49,8 +51,7 @@ struct HookRoutingTests {
       return total + array.count + text.count
   }
 
-  @Test func cMallocAndRawPointersLandInTheRegion() throws {
-    try #require(Region.hookIsActive)
+  @Test(.enabled(if: Region.hookIsActive, "the malloc hook is compiled out under ASan and TSan")) func cMallocAndRawPointersLandInTheRegion() throws {
     var stats = Stats { Chunk(65536) { Mmap() } }
     let (usable, address) = Region.enter(&stats) { () -> (Int, Int) in
       let block = malloc(100)!
@@ -67,8 +68,7 @@ struct HookRoutingTests {
     #expect(stats.deallocations == 2)
   }
 
-  @Test func escapeGoesToTheNextRegionOut() throws {
-    try #require(Region.hookIsActive)
+  @Test(.enabled(if: Region.hookIsActive, "the malloc hook is compiled out under ASan and TSan")) func escapeGoesToTheNextRegionOut() throws {
     var outer = Stats { Chunk(65536) { Mmap() } }
     var inner = Stats { Chunk(65536) { Mmap() } }
     var kept: [Node] = []
@@ -98,8 +98,7 @@ struct HookKindsTests {
     return table.count + closures.reduce(0) { $0 + $1() }
   }
 
-  @Test func dictionariesAndClosureContextsLandInTheRegion() throws {
-    try #require(Region.hookIsActive)
+  @Test(.enabled(if: Region.hookIsActive, "the malloc hook is compiled out under ASan and TSan")) func dictionariesAndClosureContextsLandInTheRegion() throws {
     _ = dictionaryAndClosures()
     var stats = Stats { Chunk(65536) { Mmap() } }
     let result = Region.enter(&stats) { dictionaryAndClosures() }
@@ -109,8 +108,7 @@ struct HookKindsTests {
     #expect(stats.liveBlocks == 0)
   }
 
-  @Test func reallocKeepsABlockWithItsOwnerAndAlignmentIsHonored() throws {
-    try #require(Region.hookIsActive)
+  @Test(.enabled(if: Region.hookIsActive, "the malloc hook is compiled out under ASan and TSan")) func reallocKeepsABlockWithItsOwnerAndAlignmentIsHonored() throws {
     var outer = Stats { Chunk(1 << 20) { Mmap() } }
     var inner = Stats { Chunk(1 << 20) { Mmap() } }
     let (grownSize, alignedOK, innerGrowths) = Region.enter(&outer) { () -> (Int, Bool, Int) in

@@ -92,3 +92,23 @@ extension _Pages {
       result == 0, "Regions: mprotect(\(pointer), \(byteCount)) failed, errno \(regions_errno())")
   }
 }
+
+/// Page blocks from the enclosing region or the ground (the sources behind ``Pipe`` and
+/// ``Ground``). In hook mode the Regions runtime records them as spans of the region being
+/// served; without it they are page-aligned blocks of the process allocator.
+@usableFromInline
+internal enum _OuterPages {
+  @usableFromInline @inline(never)
+  static func acquire(byteCount: Int, alignment: Int, groundOnly: Bool) -> UnsafeMutableRawPointer? {
+    regions_outer_acquire(byteCount, Swift.max(alignment, _Pages.size), groundOnly)
+  }
+
+  @usableFromInline @inline(never)
+  static func release(_ pointer: UnsafeMutableRawPointer, byteCount: Int) {
+    regions_outer_release(pointer, byteCount)
+  }
+}
+
+/// Whether this build runs under ThreadSanitizer. Tests of layers called concurrently through
+/// one pointer (`Locked`, `PerThread`) skip themselves there: see Docs/Safety.md.
+public var _threadSanitizerIsActive: Bool { regions_thread_sanitizer() }

@@ -5,6 +5,12 @@
 /// `Stats<Chunk<Mmap>>`. Nothing is erased, and a release build specializes the whole path.
 @resultBuilder
 public enum LayerBuilder {
+  /// Each statement of a block must be a layer. Giving it that context also resolves names
+  /// other modules share: with Foundation imported, `Pipe()` in a block is this package's
+  /// ``Pipe`` layer, not Foundation's `Pipe`.
+  @inlinable
+  public static func buildExpression<L: Layer>(_ layer: L) -> L { layer }
+
   /// The one layer of the block.
   @inlinable
   public static func buildBlock<L: Layer>(_ layer: L) -> L { layer }

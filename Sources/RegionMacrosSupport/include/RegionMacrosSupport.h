@@ -14,6 +14,17 @@
 extern "C" {
 #endif
 
+// REGIONS_NO_HOOK: defined under ASan and TSan (clang's __has_feature, gcc's __SANITIZE_*__),
+// which interpose malloc themselves; the hook then compiles out.
+#if defined(__has_feature)
+#if __has_feature(address_sanitizer) || __has_feature(thread_sanitizer)
+#define REGIONS_NO_HOOK 1
+#endif
+#endif
+#if defined(__SANITIZE_ADDRESS__) || defined(__SANITIZE_THREAD__)
+#define REGIONS_NO_HOOK 1
+#endif
+
 // MARK: - Pages
 
 /// The OS page size in bytes (cached after the first call).
@@ -186,6 +197,9 @@ static inline void regions_region_lock_release(regions_region_lock_t *lock, bool
   }
 }
 
+/// Whether this build runs under ThreadSanitizer.
+bool regions_thread_sanitizer(void);
+
 /// Counter for tests: biases revoked so far.
 unsigned long regions_region_lock_revocations(void);
 
@@ -197,11 +211,18 @@ unsigned long regions_region_lock_revocations(void);
 typedef struct {
   void *(*acquire)(size_t byte_count, size_t alignment);
   void (*release)(void *address, size_t byte_count);
+  /// Pages from the region enclosing the one being served (or the ground when
+  /// `ground_only`, or when there is none): the sources Pipe and Ground.
+  void *(*acquire_outer)(size_t byte_count, size_t alignment, bool ground_only);
+  void (*release_outer)(void *address, size_t byte_count);
 } regions_page_routes;
 
 void regions_pages_install(const regions_page_routes *routes);
 void *regions_pages_acquire(size_t byte_count, size_t alignment);
 void regions_pages_release(void *address, size_t byte_count);
+/// `byte_count` a multiple of the page size, `alignment` at least the page size.
+void *regions_outer_acquire(size_t byte_count, size_t alignment, bool ground_only);
+void regions_outer_release(void *address, size_t byte_count);
 
 // MARK: - Runtime counters (process-wide, atomic)
 

@@ -19,7 +19,9 @@ enum _Hook {
     _PageMap.start()
     _PageCache.start()
     _ = _ObjectNames.install
-    var pages = regions_page_routes(acquire: _Spans.acquire, release: _Spans.release)
+    var pages = regions_page_routes(
+      acquire: _Spans.acquire, release: _Spans.release, acquire_outer: _OuterSpans.acquire,
+      release_outer: _OuterSpans.release)
     regions_pages_install(&pages)
     var routes = regions_hook_routes(
       allocate: allocate, deallocate: deallocate, usable_size: usableSize, reallocate: reallocate)

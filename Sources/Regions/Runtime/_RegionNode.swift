@@ -81,9 +81,10 @@ final class _RegionNode: @unchecked Sendable {
     let offset = blockAlignment
     let (stackByteCount, overflow) = offset.addingReportingOverflow(byteCount)
     guard !overflow, byteCount >= 0, stackByteCount < 1 << 46 else { return nil }
+    let previousServing = regions_serving_region()
     regions_set_serving_region(core)
     let base = _stackAllocate(byteCount: stackByteCount, alignment: blockAlignment)
-    regions_set_serving_region(nil)
+    regions_set_serving_region(previousServing)
     guard let base else { return nil }
     let span: _SpanPointer
     if let last = core.pointee.lastSpan, base >= last.pointee.base,
@@ -114,9 +115,10 @@ final class _RegionNode: @unchecked Sendable {
   /// Gives a hook block back to the stack, if the region is still open. Requires the lock.
   @inline(__always)
   func unserve(_ user: UnsafeMutableRawPointer, header: _BlockHeader) {
+    let previousServing = regions_serving_region()
     regions_set_serving_region(core)
     _stackDeallocate(user - header.offset, byteCount: header.stackByteCount, alignment: header.alignment)
-    regions_set_serving_region(nil)
+    regions_set_serving_region(previousServing)
   }
 
   /// Closes the region: no more allocations, the stack reset. Blocks still live keep their
@@ -126,9 +128,10 @@ final class _RegionNode: @unchecked Sendable {
     core.withLock {
       core.pointee.isOpen = false
       core.pointee.node = nil
+      let previousServing = regions_serving_region()
       regions_set_serving_region(core)
       operations.reset(stack)
-      regions_set_serving_region(nil)
+      regions_set_serving_region(previousServing)
     }
     regions_hook_open_regions_add(-1)
   }
