@@ -63,6 +63,8 @@ enum _Hook {
   }
 
   /// Serves from the first open region at or outside `start`; nil with `toGround` when none.
+  /// Inlined into the hook's entry: every call level costs a frame on the hottest path.
+  @inline(__always)
   static func allocate(
     from start: UnsafeRawPointer?, byteCount: Int, alignment: Int, toGround: inout Bool
   ) -> UnsafeMutableRawPointer? {
@@ -102,6 +104,7 @@ enum _Hook {
 
   /// The live header of a region block, or a stop with a message for anything else inside
   /// region pages (a double free, an interior pointer).
+  @inline(__always)
   static func liveHeader(_ pointer: UnsafeMutableRawPointer, _ span: _SpanPointer, _ what: StaticString) -> _BlockHeader {
     let header = _BlockHeader.read(pointer)
     if header.tag != _BlockHeader.liveTag {
@@ -113,19 +116,24 @@ enum _Hook {
   static let deallocate: @convention(c) (UnsafeMutableRawPointer?) -> Bool = { pointer in
     guard let pointer, let span = _PageMap.span(containing: pointer) else { return false }
     let core = span.pointee.core
-    core.withLock {
-      let header = liveHeader(pointer, span, "free")
-      _BlockHeader.markFreed(pointer)
-      if core.pointee.isOpen, let node = core.pointee.node {
-        Unmanaged<_RegionNode>.fromOpaque(node)._withUnsafeGuaranteedRef {
-          $0.unserve(pointer, header: header)
-        }
-      }
-      span.pointee.liveBlocks -= 1
-      core.pointee.liveBlocks -= 1
-      if span.pointee.liveBlocks == 0 && span.pointee.isWithheld { _Spans.destroy(span) }
-    }
+    core.withLock { freeBlock(pointer, in: span, of: core) }
     return true
+  }
+
+  /// Frees a region block. Requires the lock of `core`, the span's region. (A function of its
+  /// own rather than the body of a closure, so that it is inlined into the hook's entry.)
+  @inline(__always)
+  static func freeBlock(_ pointer: UnsafeMutableRawPointer, in span: _SpanPointer, of core: _Core) {
+    let header = liveHeader(pointer, span, "free")
+    _BlockHeader.markFreed(pointer)
+    if core.pointee.isOpen, let node = core.pointee.node {
+      Unmanaged<_RegionNode>.fromOpaque(node)._withUnsafeGuaranteedRef {
+        $0.unserve(pointer, header: header)
+      }
+    }
+    span.pointee.liveBlocks -= 1
+    core.pointee.liveBlocks -= 1
+    if span.pointee.liveBlocks == 0 && span.pointee.isWithheld { _Spans.destroy(span) }
   }
 
   static let usableSize: @convention(c) (UnsafeMutableRawPointer?) -> Int = { pointer in
