@@ -23,15 +23,20 @@ struct Configuration {
   var samples: [Double] = []
 }
 
-/// Times pairs through a fresh stack made by `make`, reset (untimed) afterwards.
+/// Times pairs through a fresh stack made by `make`, reset (untimed) afterwards. With
+/// `anchored`, one other block of the same size is live during the timed loop (allocated
+/// before it, freed after it, untimed), as in a pool that holds other blocks.
 func pairRunner<L: Layer>(
-  _ make: @escaping () -> L, _ loop: @escaping (inout L, Int, Int) -> UInt, byteCount: Int
+  _ make: @escaping () -> L, _ loop: @escaping (inout L, Int, Int) -> UInt, byteCount: Int,
+  anchored: Bool = false
 ) -> (Int) -> (nanoseconds: UInt64, checksum: UInt) {
   var layer = make()
   return { operations in
+    let anchor = anchored ? layer.allocate(byteCount: byteCount, alignment: 16)! : nil
     let start = nanoseconds()
     let checksum = loop(&layer, byteCount, operations)
     let elapsed = nanoseconds() - start
+    if let anchor { layer.deallocate(anchor, byteCount: byteCount, alignment: 16) }
     layer.reset()
     return (elapsed, checksum)
   }

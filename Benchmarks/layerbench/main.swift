@@ -3,7 +3,8 @@
 //
 // The baseline calls the C library's malloc and free themselves (found with
 // `dlsym(RTLD_NEXT, …)`), because this executable links the Regions hook, which interposes
-// malloc; the hook itself (outside every region) is measured in a row of its own.
+// malloc; the hook itself (outside every region) is measured in a row of its own. Every
+// catalog layer has a row per size too (Catalog.swift says which parent each one wraps).
 //
 //   swift run -c release layerbench           # 9 rounds, ~40 ms per measurement
 //   swift run -c release layerbench --quick   # 3 rounds, ~5 ms per measurement
@@ -183,6 +184,7 @@ for byteCount in [16, 64, 256] {
       layer: "System()", byteCount: byteCount,
       run: pairRunner(System.init, systemPairs, byteCount: byteCount)),
   ]
+  configurations += catalogConfigurations(byteCount: byteCount)  // Catalog.swift
 }
 configurations += [
   Configuration(layer: "malloc/free", byteCount: pageSize) {
@@ -193,6 +195,7 @@ configurations += [
   Configuration(
     layer: "Mmap()", byteCount: pageSize,
     run: pairRunner(Mmap.init, mmapPairs, byteCount: pageSize)),
+  catalogRow("Ground()", byteCount: pageSize) { Ground() },
 ]
 
 if mallocIsInterposed {
