@@ -26,8 +26,10 @@ let package = Package(
 
     // Shared test support: the randomized conformance checker every layer runs.
     .target(
-      name: "RegionsTestSupport", dependencies: ["Layers"], path: "Tests/RegionsTestSupport",
-      swiftSettings: swiftSettings),
+      name: "RegionsTestSupport", dependencies: ["Layers", "RegionsTestSupportC"],
+      path: "Tests/RegionsTestSupport", swiftSettings: swiftSettings),
+    // The test binary's sanitizer settings (only the test binary links it).
+    .target(name: "RegionsTestSupportC", path: "Tests/RegionsTestSupportC"),
     .testTarget(
       name: "LayersTests", dependencies: ["Layers", "RegionsTestSupport"],
       swiftSettings: swiftSettings),

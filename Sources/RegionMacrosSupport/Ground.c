@@ -28,11 +28,6 @@ size_t regions_malloc_usable_size(void *pointer) { return malloc_usable_size(poi
 
 #ifdef REGIONS_NO_HOOK
 
-// Under the sanitizers their allocator is the ground. Give it malloc's contract: an
-// impossible request returns NULL (which layers pass up as nil) instead of aborting.
-const char *__asan_default_options(void) { return "allocator_may_return_null=1"; }
-const char *__tsan_default_options(void) { return "allocator_may_return_null=1"; }
-
 bool regions_hook_is_compiled(void) { return false; }
 void regions_hook_install(const regions_hook_routes *routes) { (void)routes; }
 void regions_hook_open_regions_add(long delta) { (void)delta; }
