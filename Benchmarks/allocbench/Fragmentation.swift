@@ -65,9 +65,11 @@ func runFragmentation(_ placement: Placement, cells: Int) -> [(String, Int)] {
   switch placement {
   case .ground: fragmentation(cells: cells, longLived: nil as Chunk<Mmap>?, shortLived: nil)
   case .region(.chunk):
-    fragmentation(cells: cells, longLived: Chunk(1 << 20) { Mmap() }, shortLived: Chunk(1 << 20) { Mmap() })
+    fragmentation(
+      cells: cells, longLived: Chunk(1 << 20) { Mmap() }, shortLived: Chunk(1 << 20) { Mmap() })
   case .region(.sizeclasses):
-    fragmentation(cells: cells, longLived: SizeClasses { Mmap() }, shortLived: SizeClasses { Mmap() })
+    fragmentation(
+      cells: cells, longLived: SizeClasses { Mmap() }, shortLived: SizeClasses { Mmap() })
   case .region(.bonwick):
     fragmentation(cells: cells, longLived: Bonwick { Mmap() }, shortLived: Bonwick { Mmap() })
   }

@@ -47,10 +47,11 @@ enum Memory {
       _ = unsafeBitCast(symbol, to: Trim.self)(0)
     }
     if let symbol = dlsym(nil, "mallctl") {
-      typealias Mallctl = @convention(c) (
-        UnsafePointer<CChar>, UnsafeMutableRawPointer?, UnsafeMutablePointer<Int>?,
-        UnsafeMutableRawPointer?, Int
-      ) -> Int32
+      typealias Mallctl =
+        @convention(c) (
+          UnsafePointer<CChar>, UnsafeMutableRawPointer?, UnsafeMutablePointer<Int>?,
+          UnsafeMutableRawPointer?, Int
+        ) -> Int32
       _ = unsafeBitCast(symbol, to: Mallctl.self)("arena.4096.purge", nil, nil, nil, 0)
     }
     if let symbol = dlsym(nil, "mi_collect") {
@@ -139,10 +140,11 @@ func servedBlocks(by name: String, inRegion: Bool) -> Int {
 /// Bytes jemalloc has allocated for this thread (0 for the others).
 func groundCounter(_ name: String) -> Int {
   guard name == "jemalloc" else { return 0 }
-  typealias Mallctl = @convention(c) (
-    UnsafePointer<CChar>, UnsafeMutableRawPointer?, UnsafeMutablePointer<Int>?,
-    UnsafeMutableRawPointer?, Int
-  ) -> Int32
+  typealias Mallctl =
+    @convention(c) (
+      UnsafePointer<CChar>, UnsafeMutableRawPointer?, UnsafeMutablePointer<Int>?,
+      UnsafeMutableRawPointer?, Int
+    ) -> Int32
   let mallctl = unsafeBitCast(dlsym(nil, "mallctl")!, to: Mallctl.self)
   var value: UInt64 = 0
   var size = MemoryLayout<UInt64>.size

@@ -252,7 +252,8 @@ if tabSeparated {
     let operation = configuration.isAllocateOnly ? "allocate only" : "allocate+free"
     let fastest = configuration.samples.min() ?? 0
     print(
-      "\(configuration.layer)\t\(configuration.byteCount)\t\(operation)\t\(value)\t\(fastest)\t\(ratio)")
+      "\(configuration.layer)\t\(configuration.byteCount)\t\(operation)\t\(value)\t\(fastest)\t\(ratio)"
+    )
   }
   exit(0)
 }
