@@ -64,5 +64,9 @@ let package = Package(
     .executableTarget(
       name: "layerbench", dependencies: ["Layers"], path: "Benchmarks/layerbench",
       swiftSettings: swiftSettings),
+    // Allocation workloads that Benchmarks/run times under glibc, jemalloc, mimalloc and regions.
+    .executableTarget(
+      name: "allocbench", dependencies: ["Regions"], path: "Benchmarks/allocbench",
+      swiftSettings: swiftSettings),
   ]
 )
