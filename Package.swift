@@ -26,8 +26,10 @@ let package = Package(
 
     // Shared test support: the randomized conformance checker every layer runs.
     .target(
-      name: "RegionsTestSupport", dependencies: ["Layers"], path: "Tests/RegionsTestSupport",
-      swiftSettings: swiftSettings),
+      name: "RegionsTestSupport", dependencies: ["Layers", "RegionsTestSupportC"],
+      path: "Tests/RegionsTestSupport", swiftSettings: swiftSettings),
+    // The test binary's sanitizer settings (only the test binary links it).
+    .target(name: "RegionsTestSupportC", path: "Tests/RegionsTestSupportC"),
     .testTarget(
       name: "LayersTests", dependencies: ["Layers", "RegionsTestSupport"],
       swiftSettings: swiftSettings),
@@ -61,6 +63,10 @@ let package = Package(
     // Benchmarks are programs, never timed tests.
     .executableTarget(
       name: "layerbench", dependencies: ["Layers"], path: "Benchmarks/layerbench",
+      swiftSettings: swiftSettings),
+    // Allocation workloads that Benchmarks/run times under glibc, jemalloc, mimalloc and regions.
+    .executableTarget(
+      name: "allocbench", dependencies: ["Regions"], path: "Benchmarks/allocbench",
       swiftSettings: swiftSettings),
     .executableTarget(
       name: "hookbench", dependencies: ["Regions"], path: "Benchmarks/hookbench",

@@ -8,6 +8,7 @@
 //
 //   swift run -c release layerbench           # 9 rounds, ~40 ms per measurement
 //   swift run -c release layerbench --quick   # 3 rounds, ~5 ms per measurement
+//   swift run -c release layerbench --tsv     # the rows as tab-separated values (for scripts)
 //
 // Method: after a calibration pass (which also warms up), every configuration is measured
 // once per round, in an order that rotates from round to round; the table shows the median
@@ -145,6 +146,7 @@ func cardStackAllocations(_ layer: inout CardStack, byteCount: Int, count: Int) 
 }
 
 let quick = CommandLine.arguments.contains("--quick")
+let tabSeparated = CommandLine.arguments.contains("--tsv")
 let rounds = quick ? 3 : 9
 let targetNanoseconds: UInt64 = quick ? 5_000_000 : 40_000_000
 let pageSize = Int(sysconf(Int32(_SC_PAGESIZE)))
@@ -245,6 +247,19 @@ let baseline = Dictionary(
   configurations.filter { $0.layer == "malloc/free" }.map { ($0.byteCount, median($0.samples)) },
   uniquingKeysWith: { first, _ in first })
 
+if tabSeparated {
+  print("layer\tsize\toperation\tmedian_ns\tfastest_ns\tratio_to_malloc_free")
+  for configuration in configurations {
+    let value = median(configuration.samples)
+    let ratio = baseline[configuration.byteCount].map { value / $0 } ?? .nan
+    let operation = configuration.isAllocateOnly ? "allocate only" : "allocate+free"
+    let fastest = configuration.samples.min() ?? 0
+    print(
+      "\(configuration.layer)\t\(configuration.byteCount)\t\(operation)\t\(value)\t\(fastest)\t\(ratio)"
+    )
+  }
+  exit(0)
+}
 print("layerbench: \(rounds) rounds, median ns per operation (fastest round in brackets)")
 print("")
 /// The table's columns (a Markdown table): width and whether the text is left-aligned.

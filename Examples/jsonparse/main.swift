@@ -2,14 +2,25 @@
 // parse allocated: allocations, bytes, peak live bytes, and blocks still live at the end.
 //
 //   swift run -c release jsonparse Examples/jsonparse/samples/*.json
+//   swift run -c release jsonparse --mode malloc FILE...   # no region: the ground allocator
 //
+// (`--mode malloc` prints only the value counts; Benchmarks/run times both modes.)
 // Exit status: 0 when every file parsed, 1 when any failed, 2 on bad usage.
 import Foundation
 import Regions
 
-let files = CommandLine.arguments.dropFirst()
+var files = CommandLine.arguments.dropFirst()
+var inRegions = true
+if files.first == "--mode" {
+  files.removeFirst()
+  switch files.popFirst() {
+  case "region": inRegions = true
+  case "malloc": inRegions = false
+  default: files = []
+  }
+}
 guard !files.isEmpty else {
-  _writeToStandardError("usage: jsonparse FILE...\n")
+  _writeToStandardError("usage: jsonparse [--mode region|malloc] FILE...\n")
   exit(2)
 }
 
@@ -17,6 +28,20 @@ guard !files.isEmpty else {
 typealias ParseStack = Stats<Chunk<Mmap>>
 
 var failures = 0
+if !inRegions {
+  print("file\tvalues")
+  for path in files {
+    guard let data = FileManager.default.contents(atPath: path),
+      let document = try? JSONSerialization.jsonObject(with: data, options: [.fragmentsAllowed])
+    else {
+      _writeToStandardError("jsonparse: cannot read or parse \(path)\n")
+      failures += 1
+      continue
+    }
+    print("\((path as NSString).lastPathComponent)\t\(countValues(document))")
+  }
+  exit(failures == 0 ? 0 : 1)
+}
 print("file\tvalues\tallocations\tbytes\tpeak bytes\tlive blocks")
 for path in files {
   guard let data = FileManager.default.contents(atPath: path) else {

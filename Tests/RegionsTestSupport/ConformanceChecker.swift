@@ -1,4 +1,5 @@
 public import Layers
+import RegionsTestSupportC
 
 /// The randomized conformance check every layer and stack runs.
 ///

@@ -112,3 +112,7 @@ internal enum _OuterPages {
 /// Whether this build runs under ThreadSanitizer. Tests of layers called concurrently through
 /// one pointer (`Locked`, `PerThread`) skip themselves there: see Docs/Safety.md.
 public var _threadSanitizerIsActive: Bool { regions_thread_sanitizer() }
+
+/// Whether this build interposes the malloc family (false under ASan and TSan, whose own
+/// allocator is then the ground).
+public var _mallocHookIsCompiled: Bool { regions_hook_is_compiled() }
