@@ -5,7 +5,9 @@
 # generic layer method. Fatal-error paths (functions that never return: no `ret` and no tail
 # call) are not walked: they build their message with the standard library's generic string
 # code, and calling them is allowed. Nor is the C shim (`regions_*`): it is the boundary of
-# the Swift stack, and its page routes are C function pointers by design.
+# the Swift stack, and its page routes are C function pointers by design; nor are the Swift
+# runtime entry points the executable wraps (`swift_*`, RuntimeEntries.c), which forward to
+# the runtime's own through a pointer from dlsym.
 #
 #   swift build -c release --product layerbench
 #   Benchmarks/check-specialization.sh [function]   # default: cardStackPairs
@@ -31,7 +33,7 @@ objdump -d --no-show-raw-insn "$binary" | swift demangle --simplified | awk -v r
     queue[1] = start; head = 1; tail = 1; seen[start] = 1; bad = 0
     while (head <= tail) {
       f = queue[head++]
-      if (names[f] ~ /^regions_/) { shim[f] = 1; continue }
+      if (names[f] ~ /^(regions_|swift_)/) { shim[f] = 1; continue }
       n = split(body[f], lines, "\n")
       returns = 0
       for (j = 1; j <= n; j++) {
