@@ -8,11 +8,10 @@
 // the ground is the C library's malloc.
 #define _GNU_SOURCE
 #include "RegionMacrosSupport.h"
+#include "RuntimeCallers.h"
 
 #include <dlfcn.h>
-#include <elf.h>
 #include <errno.h>
-#include <link.h>
 #include <malloc.h>
 #include <stdatomic.h>
 #include <stdlib.h>
@@ -91,71 +90,9 @@ static void resolve_next(void) {
   next_free = free_function;
 }
 
-// MARK: Runtime callers
-
-// The Swift runtime's own C++ code (metadata and conformance caches, task records) calls
-// malloc directly, sometimes from inside libswiftCore where no interposed entry point sees
-// it (RuntimeEntries.c). Every allocation a Swift program makes for its own values goes
-// through swift_slowAlloc instead. So a block whose immediate caller lies in the runtime's
-// libraries (or libstdc++ / libdispatch, which only the runtime uses in a Swift process) but
-// not in swift_slowAlloc is the runtime's, and goes to the ground.
-typedef struct {
-  uintptr_t start, size;
-} regions_text_range;
-
-static regions_text_range runtime_text[16];
-static int runtime_text_count;
-static uintptr_t slow_alloc_start, slow_alloc_size;
-
-static bool is_runtime_library(const char *path) {
-  const char *name = strrchr(path, '/');
-  name = name ? name + 1 : path;
-  static const char *const prefixes[] = {"libswiftCore.so", "libswift_Concurrency.so",
-                                         "libstdc++.so", "libdispatch.so"};
-  for (size_t i = 0; i < sizeof prefixes / sizeof prefixes[0]; i++)
-    if (strncmp(name, prefixes[i], strlen(prefixes[i])) == 0) return true;
-  return false;
-}
-
-static int collect_runtime_text(struct dl_phdr_info *info, size_t size, void *data) {
-  (void)size;
-  (void)data;
-  if (info->dlpi_name == NULL || !is_runtime_library(info->dlpi_name)) return 0;
-  for (int i = 0; i < info->dlpi_phnum; i++) {
-    const ElfW(Phdr) *header = &info->dlpi_phdr[i];
-    if (header->p_type != PT_LOAD || !(header->p_flags & PF_X)) continue;
-    if (runtime_text_count == sizeof runtime_text / sizeof runtime_text[0]) return 1;
-    runtime_text[runtime_text_count].start = info->dlpi_addr + header->p_vaddr;
-    runtime_text[runtime_text_count].size = header->p_memsz;
-    runtime_text_count++;
-  }
-  return 0;
-}
-
-static void find_runtime_text(void) {
-  void *slow_alloc = dlsym(RTLD_DEFAULT, "swift_slowAlloc");
-  Dl_info info;
-  const ElfW(Sym) *symbol = NULL;
-  if (slow_alloc == NULL ||
-      dladdr1(slow_alloc, &info, (void **)&symbol, RTLD_DL_SYMENT) == 0 || symbol == NULL ||
-      symbol->st_size == 0)
-    return;  // not a Swift process we understand: every caller counts as the program's
-  slow_alloc_start = (uintptr_t)slow_alloc;
-  slow_alloc_size = symbol->st_size;
-  dl_iterate_phdr(collect_runtime_text, NULL);
-}
-
-static inline bool runtime_caller(const void *return_address) {
-  uintptr_t address = (uintptr_t)return_address;
-  if (address - slow_alloc_start < slow_alloc_size) return false;
-  for (int i = 0; i < runtime_text_count; i++)
-    if (address - runtime_text[i].start < runtime_text[i].size) return true;
-  return false;
-}
-
 __attribute__((constructor(101))) static void regions_hook_init(void) {
   resolve_next();
-  find_runtime_text();
+  regions_find_runtime_text();
 }
 
 #define ENSURE_NEXT()                                      \
@@ -262,7 +199,7 @@ __attribute__((noinline, cold)) static void *malloc_starting(size_t byte_count) 
 
 /// `caller`: malloc's return address.
 __attribute__((noinline)) static void *malloc_routed(size_t byte_count, const void *caller) {
-  if (regions_runtime_depth == 0 && !runtime_caller(caller)) {
+  if (regions_runtime_depth == 0 && !regions_runtime_caller(caller)) {
     bool to_ground = false;
     void *result = route_allocate(byte_count, 16, &to_ground);
     if (!to_ground) return result;
@@ -302,7 +239,7 @@ void *calloc(size_t count, size_t size) {
     errno = ENOMEM;
     return NULL;
   }
-  if (regions_open() && !runtime_caller(__builtin_return_address(0))) {
+  if (regions_open() && !regions_runtime_caller(__builtin_return_address(0))) {
     bool to_ground = false;
     void *result = route_allocate(byte_count, 16, &to_ground);
     if (!to_ground) {
@@ -318,7 +255,7 @@ bootstrap_path:
 static void *aligned_route(size_t alignment, size_t byte_count, const void *caller,
                            bool *to_ground) {
   *to_ground = true;
-  if (!regions_open() || runtime_caller(caller)) return NULL;
+  if (!regions_open() || regions_runtime_caller(caller)) return NULL;
   return route_allocate(byte_count, alignment, to_ground);
 }
 
