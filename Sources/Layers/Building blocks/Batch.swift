@@ -26,11 +26,7 @@ public struct Batch<Parent: Layer>: WrappingLayer {
   @inlinable
   public mutating func allocate(byteCount: Int, alignment: Int) -> UnsafeMutableRawPointer? {
     AllocationRequest.validate(byteCount: byteCount, alignment: alignment)
-    guard _book.reserveOne(parent: &parent),
-      let pointer = parent.allocate(byteCount: byteCount, alignment: alignment)
-    else { return nil }
-    _book.insert(pointer, byteCount: byteCount, alignment: alignment)
-    return pointer
+    return _book.allocateBooked(byteCount: byteCount, alignment: alignment, from: &parent)
   }
 
   @inlinable
@@ -49,14 +45,7 @@ public struct Batch<Parent: Layer>: WrappingLayer {
   /// Deallocates every booked block to the parent, gives the book back, then resets the parent.
   @inlinable
   public mutating func reset() {
-    var book = _book
-    book.forEach { entry in
-      parent.deallocate(
-        UnsafeMutableRawPointer(bitPattern: entry.address).unsafelyUnwrapped,
-        byteCount: entry.byteCount, alignment: entry.alignment)
-    }
-    book.release(parent: &parent)
-    _book = book
+    _book.deallocateAll(to: &parent)
     parent.reset()
   }
 

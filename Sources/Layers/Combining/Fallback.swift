@@ -61,10 +61,9 @@ public struct Fallback<Primary: Layer, Secondary: Layer>: Layer {
   internal mutating func _allocateFromSecondary(byteCount: Int, alignment: Int)
     -> UnsafeMutableRawPointer?
   {
-    guard _secondaryBlocks.reserveOne(parent: &secondary),
-      let pointer = secondary.allocate(byteCount: byteCount, alignment: alignment)
+    guard let pointer = _secondaryBlocks.allocateBooked(
+      byteCount: byteCount, alignment: alignment, from: &secondary)
     else { return nil }
-    _secondaryBlocks.insert(pointer, byteCount: byteCount, alignment: alignment)
     _fallbacks += 1
     return pointer
   }

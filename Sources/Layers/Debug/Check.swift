@@ -48,10 +48,10 @@ public struct Check<Parent: Layer>: WrappingLayer {
   @inlinable
   public mutating func allocate(byteCount: Int, alignment: Int) -> UnsafeMutableRawPointer? {
     AllocationRequest.validate(byteCount: byteCount, alignment: alignment)
-    guard _live.reserveOne(parent: &parent),
-      let pointer = parent.allocate(byteCount: byteCount, alignment: alignment)
+    guard
+      let pointer = _live.allocateBooked(
+        byteCount: byteCount, alignment: alignment, from: &parent)
     else { return nil }
-    _live.insert(pointer, byteCount: byteCount, alignment: alignment)
     _liveBytes &+= byteCount
     return pointer
   }

@@ -136,6 +136,30 @@ internal struct _BlockTable {
     for index in 0..<_capacity where entries[index].address != 0 { body(entries[index]) }
   }
 
+  /// A block from `parent`, booked here; nil when the parent refuses the block or room for
+  /// the booking.
+  @inlinable
+  mutating func allocateBooked<Parent: Layer>(
+    byteCount: Int, alignment: Int, from parent: inout Parent
+  ) -> UnsafeMutableRawPointer? {
+    guard reserveOne(parent: &parent),
+      let block = parent.allocate(byteCount: byteCount, alignment: alignment)
+    else { return nil }
+    insert(block, byteCount: byteCount, alignment: alignment)
+    return block
+  }
+
+  /// Deallocates every booked block to `parent`, then gives the storage back to it.
+  @inlinable
+  mutating func deallocateAll<Parent: Layer>(to parent: inout Parent) {
+    forEach { entry in
+      parent.deallocate(
+        UnsafeMutableRawPointer(bitPattern: entry.address).unsafelyUnwrapped,
+        byteCount: entry.byteCount, alignment: entry.alignment)
+    }
+    release(parent: &parent)
+  }
+
   /// Forgets every entry and gives the storage back to `parent`.
   @inlinable
   mutating func release<Parent: Layer>(parent: inout Parent) {

@@ -79,14 +79,7 @@ extension Bonwick {
 
   /// Gives every live and cached large block back to the parent, and the book's storage.
   internal mutating func _resetLarge() {
-    var book = _bigBlocks
-    book.forEach { entry in
-      parent.deallocate(
-        UnsafeMutableRawPointer(bitPattern: entry.address).unsafelyUnwrapped,
-        byteCount: entry.byteCount, alignment: entry.alignment)
-    }
-    book.release(parent: &parent)
-    _bigBlocks = book
+    _bigBlocks.deallocateAll(to: &parent)
     for index in 0..<_bigCacheCount {
       let entry = _bigCache[index]
       parent.deallocate(

@@ -164,11 +164,7 @@ public struct Buddy<Parent: Layer>: WrappingLayer {
   @usableFromInline @inline(never)
   internal mutating func _allocateLarge(byteCount: Int, alignment: Int) -> UnsafeMutableRawPointer?
   {
-    guard _large.reserveOne(parent: &parent),
-      let block = parent.allocate(byteCount: byteCount, alignment: alignment)
-    else { return nil }
-    _large.insert(block, byteCount: byteCount, alignment: alignment)
-    return block
+    return _large.allocateBooked(byteCount: byteCount, alignment: alignment, from: &parent)
   }
 
   @usableFromInline @inline(never)
@@ -193,14 +189,7 @@ public struct Buddy<Parent: Layer>: WrappingLayer {
     }
     blocks.release(parent: &parent)
     _blocks = blocks
-    var large = _large
-    large.forEach { entry in
-      parent.deallocate(
-        UnsafeMutableRawPointer(bitPattern: entry.address).unsafelyUnwrapped,
-        byteCount: entry.byteCount, alignment: entry.alignment)
-    }
-    large.release(parent: &parent)
-    _large = large
+    _large.deallocateAll(to: &parent)
     parent.reset()
   }
 
