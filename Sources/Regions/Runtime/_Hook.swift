@@ -63,7 +63,8 @@ enum _Hook {
   }
 
   /// Serves from the first open region at or outside `start`; nil with `toGround` when none.
-  /// Inlined into the hook's entry: every call level costs a frame on the hottest path.
+  /// Requires the thread marked inside the hook (see `insideHook`). Inlined into the hook's
+  /// entry: every call level costs a frame on the hottest path.
   @inline(__always)
   static func allocate(
     from start: UnsafeRawPointer?, byteCount: Int, alignment: Int, toGround: inout Bool
@@ -73,7 +74,7 @@ enum _Hook {
       let node = Unmanaged<_RegionNode>.fromOpaque(current)
       let outcome = node._withUnsafeGuaranteedRef { region -> Outcome in
         if !region.core.pointee.isOpen { return .passOutward }
-        return region.core.withLock {
+        return region.core.withLockInsideHook {
           guard region.core.pointee.isOpen else { return .passOutward }
           if let block = region.serve(byteCount: byteCount, alignment: alignment) {
             return .served(block)
@@ -113,11 +114,22 @@ enum _Hook {
     return header
   }
 
+  /// Frees a region block; false for a pointer no region owns. Requires the thread marked
+  /// inside the hook.
   static let deallocate: @convention(c) (UnsafeMutableRawPointer?) -> Bool = { pointer in
     guard let pointer, let span = _PageMap.span(containing: pointer) else { return false }
     let core = span.pointee.core
-    core.withLock { freeBlock(pointer, in: span, of: core) }
+    core.withLockInsideHook { freeBlock(pointer, in: span, of: core) }
     return true
+  }
+
+  /// Runs `body` with the thread marked inside the hook, for calls into the hook's routes
+  /// from outside the hook (explicit mode's Pipe and Ground).
+  @inline(__always)
+  static func insideHook<R>(_ body: () -> R) -> R {
+    let wasInside = regions_hook_set_inside(true)
+    defer { _ = regions_hook_set_inside(wasInside) }
+    return body()
   }
 
   /// Frees a region block. Requires the lock of `core`, the span's region. (A function of its
@@ -131,8 +143,8 @@ enum _Hook {
         $0.unserve(pointer, header: header)
       }
     }
-    span.pointee.liveBlocks -= 1
-    core.pointee.liveBlocks -= 1
+    span.pointee.liveBlocks &-= 1
+    core.pointee.liveBlocks &-= 1
     if span.pointee.liveBlocks == 0 && span.pointee.isWithheld { _Spans.destroy(span) }
   }
 

@@ -49,11 +49,18 @@ extension UnsafeMutablePointer where Pointee == _RegionCore {
   @inline(__always)
   func withLock<R>(_ body: () -> R) -> R {
     let wasInside = regions_hook_set_inside(true)
+    defer { _ = regions_hook_set_inside(wasInside) }
+    return withLockInsideHook(body)
+  }
+
+  /// `withLock` for a thread already marked inside the hook (the hook's routes, whose C
+  /// callers mark it): the same, without saving and restoring the mark.
+  @inline(__always)
+  func withLockInsideHook<R>(_ body: () -> R) -> R {
     let biased = regions_region_lock_acquire(_lock)
     let result = body()
     let dead = pointee.references == 0
     regions_region_lock_release(_lock, biased)
-    _ = regions_hook_set_inside(wasInside)
     if dead {
       deinitialize(count: 1)
       regions_ground_free(self)

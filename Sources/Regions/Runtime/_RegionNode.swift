@@ -79,8 +79,12 @@ final class _RegionNode: @unchecked Sendable {
   func serve(byteCount: Int, alignment: Int) -> UnsafeMutableRawPointer? {
     let blockAlignment = Swift.max(_BlockHeader.size, alignment)
     let offset = blockAlignment
-    let (stackByteCount, overflow) = offset.addingReportingOverflow(byteCount)
-    guard !overflow, byteCount >= 0, stackByteCount < 1 << 46 else { return nil }
+    // Unsigned compares: negative sizes (huge size_t values) fail them too, and the sum of
+    // two numbers below 2^46 cannot overflow.
+    guard UInt(bitPattern: byteCount) < 1 << 46, UInt(bitPattern: offset) < 1 << 46 else {
+      return nil
+    }
+    let stackByteCount = offset &+ byteCount
     let previousServing = regions_serving_region()
     regions_set_serving_region(core)
     let base = _stackAllocate(byteCount: stackByteCount, alignment: blockAlignment)
@@ -98,8 +102,8 @@ final class _RegionNode: @unchecked Sendable {
       span = found
       core.pointee.lastSpan = found
     }
-    span.pointee.liveBlocks += 1
-    core.pointee.liveBlocks += 1
+    span.pointee.liveBlocks &+= 1
+    core.pointee.liveBlocks &+= 1
     let user = base + offset
     _BlockHeader.write(user, byteCount: byteCount, alignment: blockAlignment, offset: offset)
     return user

@@ -125,8 +125,11 @@ enum _OuterSpans {
       // Explicit mode: the block comes from wherever a malloc here would go.
       if !groundOnly {
         var toGround = false
-        let block = _Hook.allocate(
-          from: _Hook.boundRegion(), byteCount: byteCount, alignment: alignment, toGround: &toGround)
+        let block = _Hook.insideHook {
+          _Hook.allocate(
+            from: _Hook.boundRegion(), byteCount: byteCount, alignment: alignment,
+            toGround: &toGround)
+        }
         if !toGround { return block }
       }
       return regions_ground_aligned(alignment, byteCount)
@@ -160,6 +163,6 @@ enum _OuterSpans {
       return
     }
     // Explicit mode: a block a malloc here would have returned.
-    if !_Hook.deallocate(pointer) { regions_ground_free(pointer) }
+    if !_Hook.insideHook({ _Hook.deallocate(pointer) }) { regions_ground_free(pointer) }
   }
 }
