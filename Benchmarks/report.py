@@ -90,7 +90,8 @@ def generate(report, chart_names):
             print(f"report.py: block {name}: no data ({type(error).__name__}: {error})",
                   file=sys.stderr)
             blocks[name] = [f"*No result for this block in `{report.get('results_file', '?')}` "
-                            "(not measured, or failed, in the run that wrote it): run `Benchmarks/run`.*"]
+                            "(not measured, or failed, in the run that wrote it): run "
+                            "`Benchmarks/run`.*"]
     return blocks
 
 

@@ -8,13 +8,14 @@ from report_tables import (configurations, number, ns_with_fastest, per_round_ra
 SIZES = [16, 64, 256]  # the sizes hookbench measures and layerbench's charted rows
 
 
-def comparison_table(entry, baseline_label, labels, baseline_title):
-    """Alternated runs of a few commands, against one of them: medians, fastest runs, and the
-    median of the per-round ratios. `labels` is [(configuration label, title in the table)]."""
+def comparison_block(entry, rounds, baseline, measured, conclusion):
+    """Alternated runs of two commands: medians, fastest runs, and the median of the per-round
+    ratios, then a sentence. `baseline` and `measured` are (configuration label, title);
+    `conclusion(per-round ratio, ratio of the fastest runs)` writes the sentence."""
     present = configurations(entry)
-    base = present[baseline_label]
+    base = present[baseline[0]]
     rows = []
-    for label, title in labels:
+    for label, title in (baseline, measured):
         configuration = present.get(label)
         if configuration is None:
             rows.append([title, "no result", "", "", "", "", "", "", ""])
@@ -25,40 +26,37 @@ def comparison_table(entry, baseline_label, labels, baseline_title):
             number(configuration["cpu"], 3), number(configuration["maxrss_kib"] / 1024, 1),
             number(ratio(configuration["wall"], base["wall"]), 3),
             number(per_round_ratio(configuration, base), 3)])
-    return table([("configuration", "l"), ("command", "l"), ("runs", "r"), ("median wall s", "r"),
-                  ("fastest s", "r"), ("user+sys s", "r"), ("peak RSS MiB", "r"),
-                  (f"÷ {baseline_title} (medians)", "r"),
-                  ("median of per-round ratios", "r")], rows)
+    lines = [f"{rounds} rounds, the configurations alternating; wall time measured around each "
+             "process.", ""]
+    lines += table([("configuration", "l"), ("command", "l"), ("runs", "r"),
+                    ("median wall s", "r"), ("fastest s", "r"), ("user+sys s", "r"),
+                    ("peak RSS MiB", "r"), (f"÷ {baseline[1]} (medians)", "r"),
+                    ("median of per-round ratios", "r")], rows)
+    other = present.get(measured[0])
+    if other:
+        lines += ["", conclusion(per_round_ratio(other, base),
+                                 ratio(other.get("fastest"), base.get("fastest")))]
+    return lines
 
 
 def binarytree_block(report):
     """Region mode against malloc mode, from the allocator comparison's binarytree runs."""
     entry = next(w for w in report["workloads"] if w["name"] == "binarytree")
-    lines = table_note(report["runs"]) + comparison_table(
-        entry, "glibc", [("glibc", "malloc mode"), ("regions: Chunk", "region mode")],
-        "malloc mode")
-    present = configurations(entry)
-    if "glibc" in present and "regions: Chunk" in present:
-        value = per_round_ratio(present["regions: Chunk"], present["glibc"])
-        lines += ["", f"Region mode takes {number(value, 3)}× malloc mode's time (median of the "
-                  f"per-round ratios). Target, region mode at least 1.5× faster (a ratio of at "
-                  f"most 0.667): {verdict(value, 1 / 1.5)}."]
-    return lines
+    return comparison_block(
+        entry, report["runs"], ("glibc", "malloc mode"), ("regions: Chunk", "region mode"),
+        lambda value, _: f"Region mode takes {number(value, 3)}× malloc mode's time (median of "
+        "the per-round ratios). Target, region mode at least 1.5× faster (a ratio of at most "
+        f"0.667): {verdict(value, 1 / 1.5)}.")
 
 
 def interposer_block(report):
     entry = report["interposer"]
-    lines = table_note(entry["rounds"]) + comparison_table(
-        entry, "ground", [("ground", "without Regions"), ("malloc", "Regions linked, no region")],
-        "ground")
-    present = configurations(entry)
-    if "ground" in present and "malloc" in present:
-        value = per_round_ratio(present["malloc"], present["ground"])
-        by_fastest = ratio(present["malloc"]["fastest"], present["ground"]["fastest"])
-        lines += ["", f"Regions linked, no region entered: {percent(value)} (median of the "
-                  f"per-round ratios; {percent(by_fastest)} between the fastest runs). "
-                  f"Target, at most +3 %: {verdict(value, 1.03)}."]
-    return lines
+    return comparison_block(
+        entry, entry["rounds"], ("ground", "without Regions"),
+        ("malloc", "Regions linked, no region"),
+        lambda value, by_fastest: f"Regions linked, no region entered: {percent(value)} (median "
+        f"of the per-round ratios; {percent(by_fastest)} between the fastest runs). Target, at "
+        f"most +3 %: {verdict(value, 1.03)}.")
 
 
 def verdict(value, limit):
@@ -66,11 +64,6 @@ def verdict(value, limit):
     if value is None:
         return "no figure (no round measured both)"
     return "met" if value <= limit else "**not met**"
-
-
-def table_note(rounds):
-    return [f"{rounds} rounds, the configurations alternating; wall time measured around each "
-            "process.", ""]
 
 
 def percent(value):
