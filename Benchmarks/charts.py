@@ -42,7 +42,9 @@ def bar_chart(groups, series, title, logarithmic, reference=None):
                     if logarithmic else (value - low) / (high - low))
         return left + fraction * plot_width
 
-    left, plot_width, bar, gap, group_gap = 180, 500, 12, 2, 14
+    # Room on the left for the longest group label (about 6.6 px a character at 12 px).
+    left = max(180, 16 + round(6.6 * max((len(group) for group, _ in groups), default=0)))
+    plot_width, bar, gap, group_gap = 500, 12, 2, 14
     legend_height = 22 * math.ceil(len(series) / 3)
     top = 40 + legend_height
     height = top + sum(len(bars) * (bar + gap) + group_gap for _, bars in groups) + 40

@@ -12,10 +12,12 @@
 #   swift build -c release --product layerbench
 #   Benchmarks/check-specialization.sh [function]   # default: cardStackPairs
 #
+# LAYERBENCH=path checks another build of layerbench (default .build/release/layerbench).
+#
 # Needs objdump (binutils) and `swift demangle` from the toolchain.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-binary=.build/release/layerbench
+binary=${LAYERBENCH:-.build/release/layerbench}
 root="${1:-cardStackPairs}"
 [ -x "$binary" ] || { echo "build first: swift build -c release --product layerbench" >&2; exit 2; }
 

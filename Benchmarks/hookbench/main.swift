@@ -3,6 +3,7 @@
 //
 //   swift run -c release hookbench           # 9 rounds, ~40 ms per measurement
 //   swift run -c release hookbench --quick   # 3 rounds, ~5 ms per measurement
+//   swift run -c release hookbench --tsv     # the rows as tab-separated values (Benchmarks/run)
 //
 // Every row times the same loop (`malloc(n)`, fold the pointer into a checksum, `free`); only
 // where it runs changes:
@@ -166,6 +167,7 @@ func run(_ place: Place, byteCount: Int, operations: Int) async -> (UInt64, UInt
 }
 
 let quick = CommandLine.arguments.contains("--quick")
+let tabSeparated = CommandLine.arguments.contains("--tsv")
 let rounds = quick ? 3 : 9
 let targetNanoseconds: UInt64 = quick ? 5_000_000 : 40_000_000
 let sizes = [16, 64, 256]
@@ -259,6 +261,21 @@ let columns: [(width: Int, left: Bool)] = [(44, true), (5, false), (15, false), 
 func row(_ cells: [String]) -> String {
   let texts = zip(cells, columns).map { padded($0, $1.width, left: $1.left) }
   return "| " + texts.joined(separator: " | ") + " |"
+}
+
+if tabSeparated {
+  print("place\ttitle\tsize\tmedian_ns\tfastest_ns\tminus_glibc_ns\tratio_to_glibc")
+  for configuration in configurations {
+    let baseline = median(
+      configurations.first { $0.place == .glibc && $0.byteCount == configuration.byteCount }!
+        .samples)
+    let value = median(configuration.samples)
+    let fastest = configuration.samples.min() ?? 0
+    print(
+      "\(configuration.place.rawValue)\t\(configuration.place.title)\t\(configuration.byteCount)"
+        + "\t\(value)\t\(fastest)\t\(value - baseline)\t\(value / baseline)")
+  }
+  exit(0)
 }
 
 print("hookbench: \(rounds) rounds, median ns per malloc+free pair (fastest round in brackets)")
