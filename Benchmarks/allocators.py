@@ -13,6 +13,10 @@ import subprocess
 from measure import alternate, environment_for, relative, run_once, summarize
 
 GROUNDS = ["glibc", "jemalloc", "mimalloc"]
+# binarytree also runs its malloc mode over Benchmarks/ceiling/ceiling.c (preloaded): not an
+# allocator, but about the least work any allocator can do per block, so that row bounds what
+# any allocator (a region included) can gain on the program.
+CEILING = "ceiling (not an allocator)"
 
 
 def generate_json_document(path, records):
@@ -137,6 +141,9 @@ def run_workloads(binaries, quick, document, grounds, preloads, runs, report):
             binaries, quick, document):
         configurations = [(ground, malloc_command, environment_for(ground, preloads))
                           for ground in grounds]
+        if name == "binarytree" and CEILING in preloads:
+            configurations.append(
+                (CEILING, malloc_command, environment_for(CEILING, preloads)))
         configurations += [(label, command, environment_for("glibc", preloads))
                            for label, command in region_commands]
         outputs = {}

@@ -19,7 +19,7 @@ import subprocess
 import sys
 import time
 
-from allocators import GROUNDS, generate_json_document, probe, run_workloads
+from allocators import CEILING, GROUNDS, generate_json_document, probe, run_workloads
 from costs import run_hookbench, run_interposer, run_layerbench, run_specialization
 from measure import TIME, machine_description
 
@@ -32,6 +32,7 @@ def parse_arguments():
     parser.add_argument("--out", required=True, help="the results file (JSON)")
     parser.add_argument("--jemalloc", default="", help="libjemalloc.so path ('' = skipped)")
     parser.add_argument("--mimalloc", default="", help="libmimalloc.so path ('' = skipped)")
+    parser.add_argument("--ceiling", default="", help="ceiling.so path, for binarytree only")
     parser.add_argument("--skip-reason", default="", help="why missing allocators are missing")
     parser.add_argument("--command", default="", help="the command line, for the report")
     return parser.parse_args()
@@ -70,6 +71,8 @@ def main():
     preloads = {name: path for name, path in
                 [("jemalloc", arguments.jemalloc), ("mimalloc", arguments.mimalloc)] if path}
     grounds = ["glibc"] + [name for name in GROUNDS[1:] if name in preloads]
+    if arguments.ceiling:
+        preloads[CEILING] = arguments.ceiling
     results_directory = os.path.dirname(os.path.abspath(arguments.out))
     records = 4000 if arguments.quick else 40000
     document = os.path.join(results_directory, "data", f"document-{records}.json")
