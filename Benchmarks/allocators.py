@@ -71,6 +71,12 @@ def workloads(binaries, quick, document):
         return [(labels[stack], bench(name, *extra, "--mode", "region", "--stack", stack))
                 for stack in stacks]
 
+    def workers_regions(count):
+        shared = regions("workers", "--workers", count, stacks=("sizeclasses",))
+        return shared + [("regions: SizeClasses, a region per worker",
+                          bench("workers", "--workers", count, "--mode", "region", "--stack",
+                                "sizeclasses", "--region-per-worker"))]
+
     return [
         ("binarytree", f"binarytree {depth}", "Benchmarks Game binary trees; regions: a "
          "Chunk(1 MiB) arena per batch of temporary trees",
@@ -90,12 +96,10 @@ def workloads(binaries, quick, document):
          "then cells of 80–128 B; regions: the tenth in its own region",
          bench("fragment"), regions("fragment")),
         ("workers1", "workers ×1", "one task building and dropping trees of depth 14",
-         bench("workers", "--workers", "1"),
-         regions("workers", "--workers", "1", stacks=("sizeclasses",))),
+         bench("workers", "--workers", "1"), workers_regions("1")),
         ("workers2", "workers ×2", "two tasks of a task group, each doing the work of ×1; "
-         "regions: both in one shared region",
-         bench("workers", "--workers", "2"),
-         regions("workers", "--workers", "2", stacks=("sizeclasses",))),
+         "regions: both in one shared region, or each in a region of its own",
+         bench("workers", "--workers", "2"), workers_regions("2")),
     ]
 
 

@@ -24,8 +24,11 @@ func bottomUp(_ depth: Int) -> TreeNode {
 }
 
 /// Each of `workers` child tasks builds, checks and drops `trees` trees of depth 14 (32,767
-/// nodes each); with a region, all of them allocate in the one region entered around the group.
-func runWorkers(_ placement: Placement, workers: Int, trees: Int) async -> Int {
+/// nodes each); with a region, all of them allocate in the one region entered around the group,
+/// or, with `regionPerWorker`, each child task in a region of its own.
+func runWorkers(_ placement: Placement, workers: Int, trees: Int, regionPerWorker: Bool) async
+  -> Int
+{
   let work: () async -> Int = {
     await withTaskGroup(of: Int.self) { group in
       for _ in 0..<workers {
@@ -33,6 +36,16 @@ func runWorkers(_ placement: Placement, workers: Int, trees: Int) async -> Int {
           var check = 0
           for _ in 0..<trees { check += bottomUp(14).check }
           return check
+        }
+      }
+      return await group.reduce(0, +)
+    }
+  }
+  if regionPerWorker, case .region(let stack) = placement {
+    return await withTaskGroup(of: Int.self) { group in
+      for _ in 0..<workers {
+        group.addTask {
+          await runWorkers(.region(stack), workers: 1, trees: trees, regionPerWorker: false)
         }
       }
       return await group.reduce(0, +)

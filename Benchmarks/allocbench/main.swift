@@ -11,7 +11,9 @@
 //   realloc    four buffers grown together from 16 B to 64 KiB by realloc (+25 % a step)
 //   fragment   the fragmentation pattern: cells of 16–64 B, nine in ten freed, the scattered
 //              tenth kept, then cells of another size class (see Fragmentation.swift)
-//   workers    N workers (--workers 1|2, a task group) building and dropping binary trees
+//   workers    N workers (--workers 1|2, a task group) building and dropping binary trees;
+//              with --mode region all in one shared region, or with --region-per-worker each
+//              worker in a region of its own
 //   probe      which allocator serves malloc outside regions, checked by behaviour
 //
 // Stacks for --mode region: `chunk` (Chunk(1 MiB) { Mmap() }, a fresh region per round),
@@ -39,7 +41,8 @@ func usage() -> Never {
   _writeToStandardError(
     """
     usage: allocbench small|mixed|realloc|fragment|workers|probe [--mode malloc|region]
-                      [--stack chunk|sizeclasses|bonwick] [--workers N] [--quick]
+                      [--stack chunk|sizeclasses|bonwick] [--workers N]
+                      [--region-per-worker] [--quick]
 
     """)
   exit(2)
@@ -51,6 +54,7 @@ var placement = Placement.ground
 var stack = StackChoice.chunk
 var isRegionMode = false
 var workers = 1
+var regionPerWorker = false
 var quick = false
 while let argument = arguments.popFirst() {
   switch argument {
@@ -68,6 +72,8 @@ while let argument = arguments.popFirst() {
   case "--workers":
     guard let value = arguments.popFirst(), let count = Int(value), count >= 1 else { usage() }
     workers = count
+  case "--region-per-worker":
+    regionPerWorker = true
   case "--quick":
     quick = true
   default:
@@ -75,6 +81,7 @@ while let argument = arguments.popFirst() {
   }
 }
 if isRegionMode { placement = .region(stack) }
+if regionPerWorker && (workload != "workers" || !isRegionMode) { usage() }
 
 let scale = quick ? 1 : 10
 let start = Clock.seconds
@@ -90,7 +97,8 @@ case "fragment":
     report(key, String(value))
   }
 case "workers":
-  let check = await runWorkers(placement, workers: workers, trees: 40 * scale)
+  let check = await runWorkers(
+    placement, workers: workers, trees: 40 * scale, regionPerWorker: regionPerWorker)
   report("checksum", String(check))
 case "probe":
   for (key, value) in probeGround() { report(key, value) }
