@@ -70,7 +70,7 @@ void regions_write_stderr(const char *bytes, size_t count);
 
 // MARK: - Lock
 
-/// A mutual-exclusion lock in one 32-bit word (0 when unlocked): a few spins, then futex
+/// A mutual-exclusion lock in one 32-bit word (0 when unlocked): spins with backoff, then futex
 /// waits. Never allocates. Zero-initialize before first use.
 typedef struct { _Atomic uint32_t state; } regions_lock_t;
 
