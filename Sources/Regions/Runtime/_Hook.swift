@@ -9,12 +9,14 @@ func _swiftTaskLocalValueGet(_ key: UnsafeRawPointer) -> UnsafeMutableRawPointer
 /// thread marked inside the hook, so whatever they allocate goes to the ground.
 enum _Hook {
   nonisolated(unsafe) static var key: UnsafeRawPointer? = nil
-  nonisolated(unsafe) static var started = false
 
-  /// Installs the routes once; called by the first `Region.enter`.
-  static func start() {
-    if started { return }
-    started = true
+  /// Installs the routes once; called by every `Region.enter`. Regions first entered on two
+  /// threads at once (child tasks each entering their own) both wait for the one start.
+  static func start() { _ = started }
+
+  /// Runs once (a Swift lazy global: `swift_once`, which the runtime entries send to the
+  /// ground, so what it allocates never lands in a region).
+  private static let started: Void = {
     key = UnsafeRawPointer(Unmanaged.passUnretained(Region.$_current).toOpaque())
     _PageMap.start()
     _PageCache.start()
@@ -26,7 +28,7 @@ enum _Hook {
     var routes = regions_hook_routes(
       allocate: allocate, deallocate: deallocate, usable_size: usableSize, reallocate: reallocate)
     regions_hook_install(&routes)
-  }
+  }()
 
   /// Stands for "the ground" in the per-thread binding slot (NULL there means "unknown").
   static var groundBinding: UnsafeRawPointer { UnsafeRawPointer(bitPattern: 1).unsafelyUnwrapped }
