@@ -220,15 +220,20 @@ __attribute__((noinline, cold)) static void free_starting(void *pointer) {
   free(pointer);
 }
 
-__attribute__((noinline)) static void free_routed(void *pointer) {
+/// Every free but the pass-through: null, a start-up block, before the next allocator is
+/// known, or while region spans exist (the block may be a region's).
+__attribute__((noinline)) static void free_other(void *pointer) {
+  if (pointer == NULL || in_bootstrap(pointer)) return;
+  if (next_free == NULL) return free_starting(pointer);
   if (route_free(pointer)) return;
   next_free(pointer);
 }
 
 void free(void *pointer) {
-  if (pointer == NULL || in_bootstrap(pointer)) return;
-  if (__builtin_expect(next_free == NULL, 0)) return free_starting(pointer);
-  if (spans_exist()) return free_routed(pointer);
+  // One combined test, so that the pass-through needs no stack frame of its own. A null
+  // pointer passes through too when no span exists: the next allocator ignores it.
+  if (__builtin_expect(in_bootstrap(pointer) | (next_free == NULL) | spans_exist(), 0))
+    return free_other(pointer);
   next_free(pointer);
 }
 
