@@ -230,8 +230,8 @@ __attribute__((noinline)) static void free_other(void *pointer) {
 }
 
 void free(void *pointer) {
-  // One combined test, so that the pass-through needs no stack frame of its own. A null
-  // pointer passes through too when no span exists: the next allocator ignores it.
+  // One combined test before the pass-through, everything else out of line. A null pointer
+  // passes through too when no span exists: the next allocator ignores it.
   if (__builtin_expect(in_bootstrap(pointer) | (next_free == NULL) | spans_exist(), 0))
     return free_other(pointer);
   next_free(pointer);

@@ -19,10 +19,10 @@ static void futex_wake_one(regions_lock_t *lock) {
 
 // Spinning before sleeping: the lock is held for tens of nanoseconds, so a waiter usually gets
 // it by spinning. It waits 1, 2, 4, … up to 256 pauses between looks (24 looks, a few
-// thousand pauses in all, then the futex): with a short fixed pause two threads allocating in one region handed the
-// lock back and forth on every block; backing off lets the holder take it again for its
-// next few blocks while its cache still has the region's lines (allocbench workers ×2 in one
-// shared region: 5.1 s → 3.0 s).
+// thousand pauses in all, then the futex). With a short fixed pause, two threads allocating
+// in one region handed the lock back and forth on every block; backing off lets the holder
+// take it again for its next few blocks while its cache still has the region's lines
+// (allocbench workers ×2 in one shared region: 5.1 s → 3.0 s; Docs/PerformanceNotes.md).
 enum { spin_attempts = 24, max_pauses_between_attempts = 256 };
 
 static inline void pause_times(int count) {
