@@ -87,4 +87,15 @@ struct FreeListTests {
     }
     #expect(standardError(result).contains("already free"))
   }
+
+  @Test func aForeignLargeBlockStopsTheProgram() async {
+    let result = await #expect(processExitsWith: .failure, observing: [\.standardErrorContent]) {
+      var heap = FreeList(spanSize: 65536) { Mmap() }
+      var other = Mmap()
+      let foreign = other.allocate(byteCount: 1 << 20, alignment: 16)!
+      heap.deallocate(foreign, byteCount: 1 << 20, alignment: 16)
+    }
+    #expect(standardError(result).contains("FreeList<Mmap> was asked to deallocate"))
+    #expect(standardError(result).contains("not a live large block of this layer"))
+  }
 }

@@ -59,4 +59,15 @@ struct SizeClassesTests {
     heap.reset()
     #expect(heap.parent.live.isEmpty)
   }
+
+  @Test func aForeignLargeBlockStopsTheProgram() async {
+    let result = await #expect(processExitsWith: .failure, observing: [\.standardErrorContent]) {
+      var heap = SizeClasses { Mmap() }
+      var other = Mmap()
+      let foreign = other.allocate(byteCount: 1 << 20, alignment: 16)!
+      heap.deallocate(foreign, byteCount: 1 << 20, alignment: 16)
+    }
+    #expect(standardError(result).contains("SizeClasses<Mmap> was asked to deallocate"))
+    #expect(standardError(result).contains("not a live large block of this layer"))
+  }
 }

@@ -149,6 +149,28 @@ internal struct _BlockTable {
     return block
   }
 
+  /// Gives a block booked by `allocateBooked` back to `parent`; false, doing nothing, when
+  /// `pointer` is not booked here.
+  @inlinable
+  mutating func deallocateBooked<Parent: Layer>(
+    _ pointer: UnsafeMutableRawPointer, byteCount: Int, alignment: Int, to parent: inout Parent
+  ) -> Bool {
+    guard remove(pointer) != nil else { return false }
+    parent.deallocate(pointer, byteCount: byteCount, alignment: alignment)
+    return true
+  }
+
+  /// Stops the program: `layer` was asked to deallocate `pointer` as a large block (one it
+  /// books in a table like this) and has no such block.
+  @usableFromInline @inline(never)
+  static func _notALargeBlock(
+    _ pointer: UnsafeMutableRawPointer, byteCount: Int, layer: Any.Type
+  ) -> Never {
+    fatalError(
+      "Regions: \(layer) was asked to deallocate \(pointer) (\(byteCount) bytes) as a large block, but it is not a live large block of this layer"
+    )
+  }
+
   /// Deallocates every booked block to `parent`, then gives the storage back to it.
   @inlinable
   mutating func deallocateAll<Parent: Layer>(to parent: inout Parent) {

@@ -171,10 +171,9 @@ public struct Buddy<Parent: Layer>: WrappingLayer {
   internal mutating func _deallocateLarge(
     _ pointer: UnsafeMutableRawPointer, byteCount: Int, alignment: Int
   ) {
-    if _large.remove(pointer) == nil {
+    if !_large.deallocateBooked(pointer, byteCount: byteCount, alignment: alignment, to: &parent) {
       _badDeallocation(UInt(bitPattern: pointer), order: 0, reason: "it is not a live large block")
     }
-    parent.deallocate(pointer, byteCount: byteCount, alignment: alignment)
   }
 
   /// Gives every block, the directory and every large block back to the parent, then resets

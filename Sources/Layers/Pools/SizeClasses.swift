@@ -147,12 +147,9 @@ public struct SizeClasses<Parent: Layer>: WrappingLayer {
   internal mutating func _deallocateLarge(
     _ pointer: UnsafeMutableRawPointer, byteCount: Int, alignment: Int
   ) {
-    if _large.remove(pointer) == nil {
-      fatalError(
-        "Regions: \(Self.self) was asked to deallocate \(pointer) (\(byteCount) bytes) as a large block, but it is not a live large block of this layer"
-      )
+    if !_large.deallocateBooked(pointer, byteCount: byteCount, alignment: alignment, to: &parent) {
+      _BlockTable._notALargeBlock(pointer, byteCount: byteCount, layer: Self.self)
     }
-    parent.deallocate(pointer, byteCount: byteCount, alignment: alignment)
   }
 
   /// Gives every span and every large block back to the parent, then resets the parent.
