@@ -61,15 +61,17 @@ let package = Package(
       swiftSettings: swiftSettings),
 
     // Benchmarks are programs, never timed tests.
+    // The baseline loops (malloc+free pairs) and the clock that hookbench and layerbench share.
+    .target(name: "BenchSupport", path: "Benchmarks/BenchSupport", swiftSettings: swiftSettings),
     .executableTarget(
-      name: "layerbench", dependencies: ["Layers"], path: "Benchmarks/layerbench",
+      name: "layerbench", dependencies: ["Layers", "BenchSupport"], path: "Benchmarks/layerbench",
       swiftSettings: swiftSettings),
     // Allocation workloads that Benchmarks/run times under glibc, jemalloc, mimalloc and regions.
     .executableTarget(
       name: "allocbench", dependencies: ["Regions"], path: "Benchmarks/allocbench",
       swiftSettings: swiftSettings),
     .executableTarget(
-      name: "hookbench", dependencies: ["Regions"], path: "Benchmarks/hookbench",
+      name: "hookbench", dependencies: ["Regions", "BenchSupport"], path: "Benchmarks/hookbench",
       swiftSettings: swiftSettings),
     // binarytree's own source (main.swift is a symbolic link to it) built without Regions:
     // no interposer, malloc is the C library's. The baseline for the hook's cost outside regions.

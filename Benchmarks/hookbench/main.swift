@@ -17,6 +17,7 @@
 // and, for reference, the region's stack called directly (explicit mode). The stack is
 // `Chunk(1 << 20) { Mmap() }`; a region block is the stack's block of n + 16 bytes (the
 // header). Timing happens inside the scopes: entering and leaving are not measured.
+import BenchSupport
 import Regions
 
 #if canImport(Glibc)
@@ -26,42 +27,12 @@ import Regions
 typealias Stack = Chunk<Mmap>
 func makeStack() -> Stack { Chunk(1 << 20) { Mmap() } }
 
-typealias MallocFunction = @convention(c) (Int) -> UnsafeMutableRawPointer?
-typealias FreeFunction = @convention(c) (UnsafeMutableRawPointer?) -> Void
-
-let rtldNext = UnsafeMutableRawPointer(bitPattern: -1)
-let libcMalloc = unsafeBitCast(dlsym(rtldNext, "malloc")!, to: MallocFunction.self)
-let libcFree = unsafeBitCast(dlsym(rtldNext, "free")!, to: FreeFunction.self)
-guard dlsym(nil, "malloc") != dlsym(rtldNext, "malloc"), Region.hookIsActive else {
+guard mallocIsInterposed, Region.hookIsActive else {
   print("hookbench: malloc is not interposed in this build (ASan / TSan?); nothing to measure")
   exit(1)
 }
 
 // MARK: - Timed loops
-
-/// Pairs through the C library's malloc and free, called through their addresses.
-@inline(never)
-func libcPairs(byteCount: Int, iterations: Int) -> UInt {
-  var checksum: UInt = 0
-  for _ in 0..<iterations {
-    let block = libcMalloc(byteCount)!
-    checksum = checksum &* 31 &+ UInt(bitPattern: block)
-    libcFree(block)
-  }
-  return checksum
-}
-
-/// Pairs through the process's `malloc` and `free`: the hook.
-@inline(never)
-func hookPairs(byteCount: Int, iterations: Int) -> UInt {
-  var checksum: UInt = 0
-  for _ in 0..<iterations {
-    let block = malloc(byteCount)!
-    checksum = checksum &* 31 &+ UInt(bitPattern: block)
-    free(block)
-  }
-  return checksum
-}
 
 /// Pairs through the stack itself (explicit mode), with the hook's request: n + 16 bytes.
 @inline(never)
@@ -73,20 +44,6 @@ func stackPairs(_ stack: inout Stack, byteCount: Int, iterations: Int) -> UInt {
     stack.deallocate(block, byteCount: byteCount + 16, alignment: 16)
   }
   return checksum
-}
-
-func nanoseconds() -> UInt64 {
-  var time = timespec()
-  clock_gettime(CLOCK_MONOTONIC, &time)
-  return UInt64(time.tv_sec) * 1_000_000_000 + UInt64(time.tv_nsec)
-}
-
-/// Times `body` (which runs `iterations` pairs and returns a checksum).
-@inline(__always)
-func timed(_ body: () -> UInt) -> (UInt64, UInt) {
-  let start = nanoseconds()
-  let checksum = body()
-  return (nanoseconds() - start, checksum)
 }
 
 // MARK: - Configurations
@@ -135,14 +92,14 @@ func run(_ place: Place, byteCount: Int, operations: Int) async -> (UInt64, UInt
   case .glibc:
     return timed { libcPairs(byteCount: byteCount, iterations: operations) }
   case .outside:
-    return timed { hookPairs(byteCount: byteCount, iterations: operations) }
+    return timed { processMallocPairs(byteCount: byteCount, iterations: operations) }
   case .escape:
     return Region.enter(&stack) {
-      Region.escape { timed { hookPairs(byteCount: byteCount, iterations: operations) } }
+      Region.escape { timed { processMallocPairs(byteCount: byteCount, iterations: operations) } }
     }
   case .sync:
     return Region.enter(&stack) {
-      timed { hookPairs(byteCount: byteCount, iterations: operations) }
+      timed { processMallocPairs(byteCount: byteCount, iterations: operations) }
     }
   case .revoked:
     return Region.enter(&stack) {
@@ -151,14 +108,14 @@ func run(_ place: Place, byteCount: Int, operations: Int) async -> (UInt64, UInt
       // The thread's own records (glibc's, Swift's) must not be left in the region.
       Region.escape { freeOnAnotherThread(block) }
       precondition(Region._lockRevocations == revocations + 1, "hookbench: the bias survived")
-      return timed { hookPairs(byteCount: byteCount, iterations: operations) }
+      return timed { processMallocPairs(byteCount: byteCount, iterations: operations) }
     }
   case .async:
     // No suspension before the loop: the body runs on the thread that entered, so the lock
     // stays biased and the row isolates the task-local lookup (the revoked row shows what a
     // hop to another thread adds).
     return await Region.enter(makeStack()) { () async -> (UInt64, UInt) in
-      timed { hookPairs(byteCount: byteCount, iterations: operations) }
+      timed { processMallocPairs(byteCount: byteCount, iterations: operations) }
     }
   case .explicit:
     defer { stack.reset() }

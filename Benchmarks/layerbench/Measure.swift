@@ -1,15 +1,10 @@
 // Timing and formatting for layerbench.
+import BenchSupport
 import Layers
 
 #if canImport(Glibc)
   import Glibc
 #endif
-
-func nanoseconds() -> UInt64 {
-  var time = timespec()
-  clock_gettime(CLOCK_MONOTONIC, &time)
-  return UInt64(time.tv_sec) * 1_000_000_000 + UInt64(time.tv_nsec)
-}
 
 /// A configuration: a name, a size, and a function that runs `n` operations and returns the
 /// nanoseconds they took (plus a checksum).

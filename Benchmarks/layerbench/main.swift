@@ -16,6 +16,7 @@
 // concrete stack type, so the optimizer specializes it (Docs/Benchmarks.md shows how to check
 // the disassembly), and the loop folds every pointer into a checksum the program prints, so
 // no allocation can be optimized away.
+import BenchSupport
 import Layers
 
 #if canImport(Glibc)
@@ -88,43 +89,6 @@ func mmapPairs(_ layer: inout Mmap, byteCount: Int, iterations: Int) -> UInt {
   pairs(&layer, byteCount: byteCount, iterations: iterations)
 }
 
-typealias MallocFunction = @convention(c) (Int) -> UnsafeMutableRawPointer?
-typealias FreeFunction = @convention(c) (UnsafeMutableRawPointer?) -> Void
-
-/// The next definitions after this executable's: the C library's, even if the executable
-/// interposes malloc.
-let rtldNext = UnsafeMutableRawPointer(bitPattern: -1)
-let libcMalloc = unsafeBitCast(dlsym(rtldNext, "malloc")!, to: MallocFunction.self)
-let libcFree = unsafeBitCast(dlsym(rtldNext, "free")!, to: FreeFunction.self)
-/// Whether `malloc` in this process is not the C library's (the Regions hook).
-let mallocIsInterposed = dlsym(nil, "malloc") != dlsym(rtldNext, "malloc")
-
-/// Pairs through the C library's malloc and free, called through their addresses.
-@inline(never)
-func libcPairs(
-  _ malloc: MallocFunction, _ free: FreeFunction, byteCount: Int, iterations: Int
-) -> UInt {
-  var checksum: UInt = 0
-  for _ in 0..<iterations {
-    let block = malloc(byteCount)!
-    checksum = checksum &* 31 &+ UInt(bitPattern: block)
-    free(block)
-  }
-  return checksum
-}
-
-/// Pairs through whatever `malloc` and `free` are in this process (the hook, if linked).
-@inline(never)
-func processMallocPairs(byteCount: Int, iterations: Int) -> UInt {
-  var checksum: UInt = 0
-  for _ in 0..<iterations {
-    let block = malloc(byteCount)!
-    checksum = checksum &* 31 &+ UInt(bitPattern: block)
-    free(block)
-  }
-  return checksum
-}
-
 @inline(never)
 func chunkAllocations(_ layer: inout ChunkStack, byteCount: Int, count: Int) -> UInt {
   allocations(&layer, byteCount: byteCount, count: count)
@@ -154,10 +118,8 @@ let pageSize = Int(sysconf(Int32(_SC_PAGESIZE)))
 var configurations: [Configuration] = []
 for byteCount in [16, 64, 256] {
   configurations += [
-    Configuration(layer: "malloc/free", byteCount: byteCount) {
-      let start = nanoseconds()
-      let checksum = libcPairs(libcMalloc, libcFree, byteCount: byteCount, iterations: $0)
-      return (nanoseconds() - start, checksum)
+    Configuration(layer: "malloc/free", byteCount: byteCount) { operations in
+      timed { libcPairs(byteCount: byteCount, iterations: operations) }
     },
     Configuration(
       layer: "Chunk(65536) { Mmap() }", byteCount: byteCount,
@@ -189,10 +151,8 @@ for byteCount in [16, 64, 256] {
   configurations += catalogConfigurations(byteCount: byteCount)  // Catalog.swift
 }
 configurations += [
-  Configuration(layer: "malloc/free", byteCount: pageSize) {
-    let start = nanoseconds()
-    let checksum = libcPairs(libcMalloc, libcFree, byteCount: pageSize, iterations: $0)
-    return (nanoseconds() - start, checksum)
+  Configuration(layer: "malloc/free", byteCount: pageSize) { operations in
+    timed { libcPairs(byteCount: pageSize, iterations: operations) }
   },
   Configuration(
     layer: "Mmap()", byteCount: pageSize,
@@ -204,9 +164,7 @@ if mallocIsInterposed {
   for byteCount in [16, 256] {
     configurations.append(
       Configuration(layer: "malloc/free through the hook, outside regions", byteCount: byteCount) {
-        let start = nanoseconds()
-        let checksum = processMallocPairs(byteCount: byteCount, iterations: $0)
-        return (nanoseconds() - start, checksum)
+        operations in timed { processMallocPairs(byteCount: byteCount, iterations: operations) }
       })
   }
 }
