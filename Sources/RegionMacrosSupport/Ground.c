@@ -185,6 +185,14 @@ static long route_usable_size(void *pointer) {
   return size;
 }
 
+static void *route_reallocate(void *pointer, size_t byte_count) {
+  bool was_inside = inside_hook;
+  inside_hook = true;
+  void *result = routes.reallocate(pointer, byte_count);
+  inside_hook = was_inside;
+  return result;
+}
+
 // MARK: The interposed family
 
 // malloc and free keep everything but the pass-through out of line (the start-up path, the
@@ -338,13 +346,8 @@ void *realloc(void *pointer, size_t byte_count) {
     if (moved != NULL) memcpy(moved, pointer, byte_count);  // bootstrap blocks are tiny
     return moved;
   }
-  if (spans_exist() && route_usable_size(pointer) >= 0) {
-    bool was_inside = inside_hook;
-    inside_hook = true;
-    void *result = routes.reallocate(pointer, byte_count);
-    inside_hook = was_inside;
-    return result;
-  }
+  if (spans_exist() && route_usable_size(pointer) >= 0)
+    return route_reallocate(pointer, byte_count);
   // A ground block stays with the ground, wherever the call comes from.
   return next_realloc(pointer, byte_count);
 bootstrap_path:
