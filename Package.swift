@@ -2,10 +2,6 @@
 import PackageDescription
 
 // Build settings shared by every Swift target.
-//
-// `REGIONS_INTERNAL_CHECKS`: define it (`-Xswiftc -DREGIONS_INTERNAL_CHECKS`) to turn on the
-// layers' internal invariant checks (table consistency after every operation). Off by default:
-// the checks cost more than the operations they check.
 let swiftSettings: [SwiftSetting] = [
   .swiftLanguageMode(.v6),
   .enableUpcomingFeature("ExistentialAny"),
@@ -19,7 +15,7 @@ let package = Package(
     .library(name: "Layers", targets: ["Layers"]),
   ],
   targets: [
-    // C: OS calls and (later) the interposed malloc family. No policy lives here.
+    // C: the interposed malloc family and OS calls. No policy lives here.
     .target(name: "RegionMacrosSupport"),
     .target(name: "Layers", dependencies: ["RegionMacrosSupport"], swiftSettings: swiftSettings),
     .target(name: "Regions", dependencies: ["Layers"], swiftSettings: swiftSettings),
@@ -37,7 +33,12 @@ let package = Package(
       name: "RegionsTests", dependencies: ["Regions", "RegionsTestSupport"],
       swiftSettings: swiftSettings),
 
-    .testTarget(name: "ExamplesTests", dependencies: ["Regions"], swiftSettings: swiftSettings),
+    // A user's file importing Foundation, Dispatch, Synchronization, XCTest and Testing next to
+    // Regions: it compiles only if no name of ours makes theirs ambiguous.
+    .testTarget(name: "NamesTests", dependencies: ["Regions"], swiftSettings: swiftSettings),
+    .testTarget(
+      name: "ExamplesTests", dependencies: ["Regions", "RegionsTestSupport"],
+      swiftSettings: swiftSettings),
 
     // Examples: executables a user runs with `swift run -c release <name>`.
     .executableTarget(
@@ -62,21 +63,24 @@ let package = Package(
 
     // Benchmarks are programs, never timed tests.
     // The baseline loops (malloc+free pairs) and the clock that hookbench and layerbench share.
-    .target(name: "BenchSupport", path: "Benchmarks/BenchSupport", swiftSettings: swiftSettings),
+    .target(
+      name: "BenchSupport", path: "Benchmarks/Programs/BenchSupport", swiftSettings: swiftSettings),
     .executableTarget(
-      name: "layerbench", dependencies: ["Layers", "BenchSupport"], path: "Benchmarks/layerbench",
+      name: "layerbench", dependencies: ["Layers", "BenchSupport"],
+      path: "Benchmarks/Programs/layerbench",
       swiftSettings: swiftSettings),
     // Allocation workloads that Benchmarks/run times under glibc, jemalloc, mimalloc and regions.
     .executableTarget(
-      name: "allocbench", dependencies: ["Regions"], path: "Benchmarks/allocbench",
+      name: "allocbench", dependencies: ["Regions"], path: "Benchmarks/Programs/allocbench",
       swiftSettings: swiftSettings),
     .executableTarget(
-      name: "hookbench", dependencies: ["Regions", "BenchSupport"], path: "Benchmarks/hookbench",
+      name: "hookbench", dependencies: ["Regions", "BenchSupport"],
+      path: "Benchmarks/Programs/hookbench",
       swiftSettings: swiftSettings),
     // binarytree's own source (main.swift is a symbolic link to it) built without Regions:
     // no interposer, malloc is the C library's. The baseline for the hook's cost outside regions.
     .executableTarget(
-      name: "binarytree-ground", path: "Benchmarks/binarytree-ground",
+      name: "binarytree-ground", path: "Benchmarks/Programs/binarytree-ground",
       swiftSettings: swiftSettings + [.define("BINARYTREE_GROUND")]),
   ]
 )

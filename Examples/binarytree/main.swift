@@ -117,7 +117,8 @@ func trees(depth: Int, count: Int) -> Int {
 #endif
 
 let stretchDepth = maxDepth + 1
-print("stretch tree of depth \(stretchDepth)\t check: \(temporaryTrees(depth: stretchDepth, count: 1))")
+print(
+  "stretch tree of depth \(stretchDepth)\t check: \(temporaryTrees(depth: stretchDepth, count: 1))")
 
 let longLived = bottomUp(maxDepth)
 
@@ -129,7 +130,7 @@ for depth in stride(from: minDepth, through: maxDepth, by: 2) {
 print("long lived tree of depth \(maxDepth)\t check: \(longLived.check)")
 
 let elapsed = timespec.now.seconds - start.seconds
-_writeToStandardError("elapsed \(String(format: elapsed)) s (mode \(mode.rawValue))\n")
+_writeToStandardError("elapsed \(formattedSeconds(elapsed)) s (mode \(mode.rawValue))\n")
 
 extension timespec {
   static var now: timespec {
@@ -140,7 +141,7 @@ extension timespec {
   var seconds: Double { Double(tv_sec) + Double(tv_nsec) / 1e9 }
 }
 
-func String(format seconds: Double) -> String {
+func formattedSeconds(_ seconds: Double) -> String {
   let millis = Int((seconds * 1000).rounded())
   let fraction = String(millis % 1000)
   return "\(millis / 1000).\(String(repeating: "0", count: 3 - fraction.count))\(fraction)"

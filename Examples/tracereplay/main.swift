@@ -57,7 +57,7 @@ let stackNames = [
 func replay(stack name: String, _ records: [TraceRecord], verbose: Bool) {
   switch name {
   case "system":
-    replay(name, records, Stats { System() }, verbose: verbose)
+    replay(name, records, Stats { ProcessAllocator() }, verbose: verbose)
   case "chunk":
     replay(name, records, Chunk(65536) { Stats { Mmap() } }, verbose: verbose)
   case "bysize":
@@ -79,9 +79,9 @@ func replay(stack name: String, _ records: [TraceRecord], verbose: Bool) {
   case "sizeclasses":
     replay(name, records, SizeClasses { Stats { Mmap() } }, verbose: verbose)
   case "perthread":
-    replay(name, records, PerThread(slots: 4) { Stats { System() } }, verbose: verbose)
+    replay(name, records, PerThread(slots: 4) { Stats { ProcessAllocator() } }, verbose: verbose)
   case "guard":
-    replay(name, records, Guard { Stats { System() } }, verbose: verbose)
+    replay(name, records, Guard { Stats { ProcessAllocator() } }, verbose: verbose)
   default:
     fatalError("no stack named \(name)")
   }

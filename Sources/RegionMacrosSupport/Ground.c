@@ -152,10 +152,10 @@ static inline bool spans_exist(void) {
   return __builtin_expect(atomic_load_explicit(&region_spans, memory_order_relaxed) != 0, 0);
 }
 
-/// Asks the runtime for a region block; NULL with *to_ground when the ground serves it.
 /// Called on every re-entry; a place for a debugger breakpoint.
 __attribute__((noinline)) void regions_hook_reentered(void) { __asm__ volatile(""); }
 
+/// Asks the runtime for a region block; NULL with *to_ground when the ground serves it.
 static void *route_allocate(size_t byte_count, size_t alignment, bool *to_ground) {
   if (inside_hook) {
     regions_hook_reentered();

@@ -6,7 +6,7 @@ import Testing
 
 @Suite("SizeHistogram, the third-party layer example")
 struct SizeHistogramTests {
-  typealias Histogram = SizeHistogram<System>
+  typealias Histogram = SizeHistogram<ProcessAllocator>
 
   @Test func bucketsArePowersOfTwo() {
     #expect(Histogram.bucket(byteCount: 0) == 0)
@@ -49,7 +49,7 @@ struct SizeHistogramTests {
 
   @Test func negativeByteCountStops() async {
     await #expect(processExitsWith: .failure) {
-      var stack = SizeHistogram { System() }
+      var stack = SizeHistogram { ProcessAllocator() }
       _ = stack.allocate(byteCount: -1, alignment: 16)
     }
   }

@@ -1,5 +1,6 @@
 import Foundation
 import Regions
+import RegionsTestSupport
 import Testing
 
 /// The `result KEY VALUE` lines an allocbench run printed.
@@ -14,7 +15,7 @@ func allocbenchResults(_ output: String) -> [String: String] {
 
 @Suite("The benchmark programs run and check what they measure")
 struct AllocbenchTests {
-  @Test(.enabled(if: Region.hookIsActive, "the malloc hook is compiled out under ASan and TSan"))
+  @Test(.hookMode)
   func probeFindsTheCLibraryBehindTheHook() throws {
     let run = try runExample("allocbench", ["probe"])
     #expect(run.status == 0)
@@ -28,7 +29,7 @@ struct AllocbenchTests {
 
   /// With the long-lived cells in a region of their own, the memory of the dropped short-lived
   /// region goes back to the system; with one heap it stays pinned by the scattered survivors.
-  @Test(.enabled(if: Region.hookIsActive, "the malloc hook is compiled out under ASan and TSan"))
+  @Test(.hookMode)
   func lifetimeSegregationGivesTheFragmentedMemoryBack() throws {
     let plain = allocbenchResults(try runExample("allocbench", ["fragment", "--quick"]).output)
     let segregated = allocbenchResults(
@@ -62,8 +63,10 @@ struct AllocbenchTests {
     for _ in 0..<(_threadSanitizerIsActive ? 8 : 1) {
       let run = try runExample(
         "allocbench",
-        ["workers", "--workers", "2", "--mode", "region", "--stack", "sizeclasses",
-         "--region-per-worker", "--quick"])
+        [
+          "workers", "--workers", "2", "--mode", "region", "--stack", "sizeclasses",
+          "--region-per-worker", "--quick",
+        ])
       #expect(run.status == 0, "\(run.error)")
       #expect(allocbenchResults(run.output)["checksum"] == "2621360")
     }

@@ -1,12 +1,16 @@
 import Foundation
 import Regions
+import RegionsTestSupport
 import Testing
 
 /// Runs an example program built next to this test bundle and returns its exit status,
 /// standard output and standard error.
-func runExample(_ name: String, _ arguments: [String] = []) throws -> (status: Int32, output: String, error: String) {
+func runExample(_ name: String, _ arguments: [String] = []) throws -> (
+  status: Int32, output: String, error: String
+) {
   let bundle = try FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/exe")
-  let executable = URL(fileURLWithPath: bundle).deletingLastPathComponent().appendingPathComponent(name)
+  let executable = URL(fileURLWithPath: bundle).deletingLastPathComponent().appendingPathComponent(
+    name)
   guard FileManager.default.isExecutableFile(atPath: executable.path) else {
     throw ExampleMissing(path: executable.path)
   }
@@ -21,7 +25,10 @@ func runExample(_ name: String, _ arguments: [String] = []) throws -> (status: I
   let outputData = output.fileHandleForReading.readDataToEndOfFile()
   let errorData = error.fileHandleForReading.readDataToEndOfFile()
   process.waitUntilExit()
-  return (process.terminationStatus, String(decoding: outputData, as: UTF8.self), String(decoding: errorData, as: UTF8.self))
+  return (
+    process.terminationStatus, String(decoding: outputData, as: UTF8.self),
+    String(decoding: errorData, as: UTF8.self)
+  )
 }
 
 struct ExampleMissing: Error, CustomStringConvertible {
@@ -40,7 +47,9 @@ struct ExamplesTests {
     #expect(run.status == 0)
     let lines = run.output.split(separator: "\n").map(String.init)
     #expect(lines.first?.hasPrefix("outside region xs: []@") == true)
-    #expect(lines.count > 1 && lines[1].hasPrefix("outside region xs: [0, 1, 2, 3, 4, 0, 11, 22, 33, 44]@"))
+    #expect(
+      lines.count > 1
+        && lines[1].hasPrefix("outside region xs: [0, 1, 2, 3, 4, 0, 11, 22, 33, 44]@"))
     #expect(run.output.contains("Stats<Chunk<Batch<Check<Stats<Mmap>>>>>"))
     #expect(lines.contains { $0.hasPrefix("  live blocks") && $0.hasSuffix(" 0") })
     #expect(lines.contains { $0.hasPrefix("Check: 0 live blocks") })
@@ -72,13 +81,17 @@ struct ExamplesTests {
     #expect(run.error.contains("usage"))
   }
 
-  @Test(.enabled(if: Region.hookIsActive, "the malloc hook is compiled out under ASan and TSan"))
+  @Test(.hookMode)
   func jsonparseCountsEachFileInItsOwnRegion() throws {
     let samples = packageRoot.appendingPathComponent("Examples/jsonparse/samples")
-    let files = ["config.json", "matrix.json", "people.json"].map { samples.appendingPathComponent($0).path }
+    let files = ["config.json", "matrix.json", "people.json"].map {
+      samples.appendingPathComponent($0).path
+    }
     let run = try runExample("jsonparse", files)
     #expect(run.status == 0)
-    let rows = run.output.split(separator: "\n").dropFirst().map { $0.split(separator: "\t").map(String.init) }
+    let rows = run.output.split(separator: "\n").dropFirst().map {
+      $0.split(separator: "\t").map(String.init)
+    }
     #expect(rows.map { $0[0] } == ["config.json", "matrix.json", "people.json"])
     #expect(rows.map { $0[1] } == ["18", "1643", "3903"])
     for row in rows {

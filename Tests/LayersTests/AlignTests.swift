@@ -18,7 +18,7 @@ struct AlignTests {
   /// Every block meets the minimum even when less is asked, and the parent is given back
   /// each block with the alignment it allocated it with (Check under Align would stop).
   @Test func raisesEveryAlignmentToTheMinimum() {
-    var stack = Align(256) { Check { System() } }
+    var stack = Align(256) { Check { ProcessAllocator() } }
     var blocks: [(UnsafeMutableRawPointer, Int, Int)] = []
     for size in 1...200 {
       let alignment = 1 << (size % 10)
@@ -32,13 +32,13 @@ struct AlignTests {
     }
     #expect(stack.parent.liveBlocks == 0)
     #expect(stack.report.hasPrefix("Align(256)"))
-    #expect(Align<Mmap>.returnsZeroedMemory && !Align<System>.isThreadSafe)
-    #expect(Align<Locked<System>>.isThreadSafe)
+    #expect(Align<Mmap>.returnsZeroedMemory && !Align<ProcessAllocator>.isThreadSafe)
+    #expect(Align<Locked<ProcessAllocator>>.isThreadSafe)
   }
 
   @Test func rejectsAMinimumThatIsNotAPowerOfTwo() async {
     await #expect(processExitsWith: .failure) {
-      _ = Align(48) { System() }
+      _ = Align(48) { ProcessAllocator() }
     }
   }
 }

@@ -4,18 +4,18 @@ import Testing
 /// Bad requests stop the program with a clear message, in every layer that validates them.
 @Suite("Bad requests stop with a message")
 struct AllocationRequestTests {
-  static let layers = ["Mmap", "System", "Chunk", "Batch", "Check", "Stats", "Bypass"]
+  static let layers = ["Mmap", "ProcessAllocator", "Chunk", "Batch", "Check", "Stats", "Bypass"]
 
   /// Allocates through the named layer (over a source), in the child process of an exit test.
   static func allocate(_ layer: String, byteCount: Int, alignment: Int) {
     switch layer {
     case "Mmap": request(Mmap(), byteCount, alignment)
-    case "System": request(System(), byteCount, alignment)
+    case "ProcessAllocator": request(ProcessAllocator(), byteCount, alignment)
     case "Chunk": request(Chunk(4096) { Mmap() }, byteCount, alignment)
     case "Batch": request(Batch { Mmap() }, byteCount, alignment)
     case "Check": request(Check { Mmap() }, byteCount, alignment)
     case "Stats": request(Stats { Mmap() }, byteCount, alignment)
-    case "Bypass": request(Bypass { System() }, byteCount, alignment)
+    case "Bypass": request(Bypass { ProcessAllocator() }, byteCount, alignment)
     default: fatalError("unknown layer \(layer)")
     }
   }

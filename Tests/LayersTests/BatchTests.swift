@@ -4,7 +4,7 @@ import Testing
 @Suite("Batch: books every block, reset gives them all back")
 struct BatchTests {
   @Test func booksAndUnbooksBlocks() throws {
-    var batch = Batch { System() }
+    var batch = Batch { ProcessAllocator() }
     var blocks: [UnsafeMutableRawPointer] = []
     for size in 1...10 { blocks.append(try batch.requireBlock(size, alignment: 8)) }
     #expect(batch.liveBlocks == 10)
@@ -35,20 +35,20 @@ struct BatchTests {
   }
 
   @Test func reportCountsBookedBlocks() throws {
-    var batch = Batch { System() }
+    var batch = Batch { ProcessAllocator() }
     _ = try batch.requireBlock(8, alignment: 8)
-    #expect(batch.report == "Batch: 1 blocks booked\nSystem")
+    #expect(batch.report == "Batch: 1 blocks booked\nProcessAllocator")
     batch.reset()
   }
 
   @Test func deallocatingAnUnbookedBlockStops() async {
     let result = await #expect(processExitsWith: .failure, observing: [\.standardErrorContent]) {
-      var batch = Batch { System() }
+      var batch = Batch { ProcessAllocator() }
       _ = batch.allocate(byteCount: 8, alignment: 8)
       let stranger = UnsafeMutableRawPointer(bitPattern: 0x1000)!
       batch.deallocate(stranger, byteCount: 8, alignment: 8)
     }
     let message = standardError(result)
-    #expect(message.contains("Batch<System> was asked to deallocate 0x0000000000001000"))
+    #expect(message.contains("Batch<ProcessAllocator> was asked to deallocate 0x0000000000001000"))
   }
 }

@@ -18,17 +18,17 @@ struct BypassTests {
   }
 
   @Test func passesFailureUp() {
-    var bypass = Bypass { System() }
+    var bypass = Bypass { ProcessAllocator() }
     #expect(bypass.allocate(byteCount: Int.max, alignment: 16) == nil)
   }
 
   @Test func isAsThreadSafeAsItsParent() {
-    #expect(Bypass<System>.isThreadSafe == System.isThreadSafe)
+    #expect(Bypass<ProcessAllocator>.isThreadSafe == ProcessAllocator.isThreadSafe)
     #expect(Bypass<ThreadSafeSource>.isThreadSafe)
   }
 
   @Test func reportNamesItselfThenItsParent() {
-    #expect(Bypass { System() }.report == "Bypass\nSystem")
+    #expect(Bypass { ProcessAllocator() }.report == "Bypass\nProcessAllocator")
   }
 }
 

@@ -23,7 +23,7 @@ struct CatalogCompositionTests {
             }
           } otherwise: {
             BySize(threshold: 4096) {
-              PerThread(slots: 2) { Check { System() } }
+              PerThread(slots: 2) { Check { ProcessAllocator() } }
             } above: {
               Mmap()
             }

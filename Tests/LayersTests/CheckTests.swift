@@ -4,7 +4,7 @@ import Testing
 @Suite("Check: the set of live blocks, and stops on misuse")
 struct CheckTests {
   @Test func tracksLiveBlocksAndBytes() throws {
-    var check = Check { System() }
+    var check = Check { ProcessAllocator() }
     let a = try check.requireBlock(100, alignment: 8)
     let b = try check.requireBlock(0, alignment: 64)
     let c = try check.requireBlock(5000, alignment: 4096)
@@ -22,7 +22,7 @@ struct CheckTests {
   }
 
   @Test func tableComesFromTheParentAndGoesBackAtReset() throws {
-    var check = Check { Stats { System() } }
+    var check = Check { Stats { ProcessAllocator() } }
     let block = try check.requireBlock(10, alignment: 8)
     // The block and the table.
     #expect(check.parent.liveBlocks == 2)
@@ -53,17 +53,17 @@ struct CheckTests {
 
   @Test func reportModeWritesTheReportToStandardError() async {
     let result = await #expect(processExitsWith: .success, observing: [\.standardErrorContent]) {
-      var check = Check(onLeak: .report) { System() }
+      var check = Check(onLeak: .report) { ProcessAllocator() }
       _ = check.allocate(byteCount: 48, alignment: 16)
       check.reset()
     }
     let message = standardError(result)
-    #expect(message.contains("Check<System> has 1 live blocks (48 bytes) at reset"))
+    #expect(message.contains("Check<ProcessAllocator> has 1 live blocks (48 bytes) at reset"))
     #expect(message.contains(": 48 bytes, alignment 16"))
   }
 
   @Test func leakReportListsTheFirstFew() throws {
-    var check = Check(onLeak: .report) { System() }
+    var check = Check(onLeak: .report) { ProcessAllocator() }
     for size in 1...12 { _ = try check.requireBlock(size, alignment: 1) }
     let report = check.leakReport(listing: 3)
     // The headline, one summary line per kind of block, "first blocks:", three blocks, "more".
@@ -75,12 +75,12 @@ struct CheckTests {
 
   @Test func unknownPointerStops() async {
     let result = await #expect(processExitsWith: .failure, observing: [\.standardErrorContent]) {
-      var check = Check { System() }
+      var check = Check { ProcessAllocator() }
       check.deallocate(
         UnsafeMutableRawPointer(bitPattern: 0xdead0)!, byteCount: 16, alignment: 8)
     }
     let message = standardError(result)
-    #expect(message.contains("Check<System> was asked to deallocate 0x00000000000dead0"))
+    #expect(message.contains("Check<ProcessAllocator> was asked to deallocate 0x00000000000dead0"))
     #expect(message.contains("(16 bytes, alignment 8), which is not live"))
   }
 
@@ -98,12 +98,12 @@ struct CheckTests {
 
   @Test func byteCountMismatchStops() async {
     let result = await #expect(processExitsWith: .failure, observing: [\.standardErrorContent]) {
-      var check = Check { System() }
+      var check = Check { ProcessAllocator() }
       let block = check.allocate(byteCount: 100, alignment: 8)!
       check.deallocate(block, byteCount: 99, alignment: 8)
     }
     let message = standardError(result)
-    #expect(message.contains("Check<System> was asked to deallocate 0x"))
+    #expect(message.contains("Check<ProcessAllocator> was asked to deallocate 0x"))
     #expect(
       message.contains(
         "with 99 bytes, alignment 8, but it was allocated with 100 bytes, alignment 8"))
@@ -111,7 +111,7 @@ struct CheckTests {
 
   @Test func alignmentMismatchStops() async {
     let result = await #expect(processExitsWith: .failure, observing: [\.standardErrorContent]) {
-      var check = Check { System() }
+      var check = Check { ProcessAllocator() }
       let block = check.allocate(byteCount: 100, alignment: 64)!
       check.deallocate(block, byteCount: 100, alignment: 16)
     }
@@ -122,13 +122,13 @@ struct CheckTests {
 
   @Test func resetWithLiveBlocksStopsByDefault() async {
     let result = await #expect(processExitsWith: .failure, observing: [\.standardErrorContent]) {
-      var check = Check { System() }
+      var check = Check { ProcessAllocator() }
       _ = check.allocate(byteCount: 4000, alignment: 4096)
       _ = check.allocate(byteCount: 96, alignment: 32)
       check.reset()
     }
     let message = standardError(result)
-    #expect(message.contains("Check<System> has 2 live blocks (4096 bytes) at reset"))
+    #expect(message.contains("Check<ProcessAllocator> has 2 live blocks (4096 bytes) at reset"))
     #expect(message.contains(": 4000 bytes, alignment 4096"))
     #expect(message.contains(": 96 bytes, alignment 32"))
   }

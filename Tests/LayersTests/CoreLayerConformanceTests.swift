@@ -15,7 +15,7 @@ struct CoreLayerConformanceTests {
   }
 
   @Test func system() {
-    var layer = System()
+    var layer = ProcessAllocator()
     let outcome = ConformanceChecker.run(&layer, options: .reclaiming(false))
     #expect(outcome.violations == [])
     #expect(outcome.counts.allocations > 50_000)
@@ -40,7 +40,7 @@ struct CoreLayerConformanceTests {
   }
 
   @Test func statsOverSystem() {
-    var layer = Stats { System() }
+    var layer = Stats { ProcessAllocator() }
     let outcome = ConformanceChecker.run(&layer, options: .reclaiming(false)) { statsCounts($0) }
     #expect(outcome.violations == [])
     #expect(outcome.counts.allocations > 50_000)
@@ -59,7 +59,7 @@ struct CoreLayerConformanceTests {
   }
 
   @Test func bypassOverSystem() {
-    var layer = Bypass { System() }
+    var layer = Bypass { ProcessAllocator() }
     let outcome = ConformanceChecker.run(&layer, options: .reclaiming(false))
     #expect(outcome.violations == [])
     #expect(outcome.counts.allocations > 50_000)

@@ -17,7 +17,7 @@ struct FallbackTests {
     options.resetReclaimsBlocks = false
     var stack = Stats {
       Fallback {
-        Limit(bytes: 2 << 20) { Check { System() } }
+        Limit(bytes: 2 << 20) { Check { ProcessAllocator() } }
       } otherwise: {
         Check { Mmap() }
       }
@@ -31,9 +31,9 @@ struct FallbackTests {
   /// Blocks go back to the stack that served them, whatever the order of frees.
   @Test func deallocationReachesTheStackThatServedTheBlock() {
     var stack = Fallback {
-      Limit(bytes: 1000) { Stats { System() } }
+      Limit(bytes: 1000) { Stats { ProcessAllocator() } }
     } otherwise: {
-      Stats { System() }
+      Stats { ProcessAllocator() }
     }
     var blocks: [UnsafeMutableRawPointer] = []
     for _ in 0..<25 { blocks.append(stack.allocate(byteCount: 100, alignment: 8)!) }
@@ -51,9 +51,9 @@ struct FallbackTests {
   /// Nil when both refuse. The secondary also pays for Fallback's table (4 KiB at first).
   @Test func fallbackPassesNilWhenBothRefuse() {
     var stack = Fallback {
-      Limit(bytes: 10) { System() }
+      Limit(bytes: 10) { ProcessAllocator() }
     } otherwise: {
-      Limit(bytes: 5000) { System() }
+      Limit(bytes: 5000) { ProcessAllocator() }
     }
     let first = stack.allocate(byteCount: 10, alignment: 1)!
     let second = stack.allocate(byteCount: 10, alignment: 1)!
@@ -86,9 +86,9 @@ struct FallbackTests {
   /// each block goes back where it came from.
   @Test func bySizeSplitsAtTheThreshold() {
     var stack = BySize(threshold: 256) {
-      Stats { System() }
+      Stats { ProcessAllocator() }
     } above: {
-      Stats { System() }
+      Stats { ProcessAllocator() }
     }
     let sizes = [0, 1, 255, 256, 257, 4096, 100_000]
     let blocks = sizes.map { stack.allocate(byteCount: $0, alignment: 16)! }
@@ -98,7 +98,7 @@ struct FallbackTests {
       stack.deallocate(block, byteCount: size, alignment: 16)
     }
     #expect(stack.small.liveBlocks == 0 && stack.large.liveBlocks == 0)
-    #expect(BySize<Locked<System>, PerThread<System>>.isThreadSafe)
-    #expect(!BySize<Locked<System>, System>.isThreadSafe)
+    #expect(BySize<Locked<ProcessAllocator>, PerThread<ProcessAllocator>>.isThreadSafe)
+    #expect(!BySize<Locked<ProcessAllocator>, ProcessAllocator>.isThreadSafe)
   }
 }

@@ -5,7 +5,7 @@ import Testing
 @Suite("FreeList")
 struct FreeListTests {
   @Test func passesTheConformanceChecker() {
-    var stack = Stats { FreeList(spanSize: 1 << 20) { Check(onLeak: .report) { Mmap() } } }
+    var stack = Stats { FreeList(slabSize: 1 << 20) { Check(onLeak: .report) { Mmap() } } }
     let outcome = ConformanceChecker.run(&stack, counters: statsCounts)
     #expect(outcome.violations == [])
     #expect(outcome.counts.allocations > 50_000)
@@ -14,7 +14,7 @@ struct FreeListTests {
   }
 
   @Test func freedNeighboursCoalesce() throws {
-    var heap = FreeList(spanSize: 65536) { Stats { Mmap() } }
+    var heap = FreeList(slabSize: 65536) { Stats { Mmap() } }
     let a = try heap.requireBlock(1000)
     let b = try heap.requireBlock(1000)
     let c = try heap.requireBlock(1000)
@@ -42,21 +42,21 @@ struct FreeListTests {
   }
 
   @Test func whollyFreeSpansGoBackToTheParent() throws {
-    var heap = FreeList(spanSize: 65536) { Stats { Mmap() } }
+    var heap = FreeList(slabSize: 65536) { Stats { Mmap() } }
     var blocks: [UnsafeMutableRawPointer] = []
     // 64 blocks of 1008 bytes fit a span: 200 blocks take four spans.
     for _ in 0..<200 { blocks.append(try heap.requireBlock(1000)) }
-    #expect(heap.spanCount == 4)
+    #expect(heap.slabCount == 4)
     for block in blocks.reversed() { heap.deallocate(block, byteCount: 1000, alignment: 16) }
     // One span stays for the next request; the others went back.
-    #expect(heap.spanCount == 1)
-    #expect(heap.spansReturned == 3)
+    #expect(heap.slabCount == 1)
+    #expect(heap.slabsReturned == 3)
     #expect(heap.parent.liveBytes == 65536)
     #expect(heap.freeRangeCount == 1)
   }
 
   @Test func paddingForAlignmentStaysFree() throws {
-    var heap = FreeList(spanSize: 65536) { Mmap() }
+    var heap = FreeList(slabSize: 65536) { Mmap() }
     let small = try heap.requireBlock(16)
     let aligned = try heap.requireBlock(64, alignment: 4096)
     #expect(UInt(bitPattern: aligned) % 4096 == 0)
@@ -67,19 +67,19 @@ struct FreeListTests {
   }
 
   @Test func largeRequestsGoToTheParent() throws {
-    var heap = FreeList(spanSize: 65536) { RecordingParent { Mmap() } }
+    var heap = FreeList(slabSize: 65536) { RecordingParent { Mmap() } }
     let large = try heap.requireBlock(20_000)  // over a quarter span
     #expect(
       heap.parent.block(at: UInt(bitPattern: large)) == .init(byteCount: 20_000, alignment: 16))
     #expect(heap.largeBlockCount == 1)
-    #expect(heap.spanCount == 0)
+    #expect(heap.slabCount == 0)
     heap.reset()
     #expect(heap.parent.live.isEmpty)
   }
 
   @Test func aDoubleFreeStopsTheProgram() async {
     let result = await #expect(processExitsWith: .failure, observing: [\.standardErrorContent]) {
-      var heap = FreeList(spanSize: 65536) { Mmap() }
+      var heap = FreeList(slabSize: 65536) { Mmap() }
       let block = heap.allocate(byteCount: 100, alignment: 16)!
       _ = heap.allocate(byteCount: 100, alignment: 16)!
       heap.deallocate(block, byteCount: 100, alignment: 16)
@@ -90,7 +90,7 @@ struct FreeListTests {
 
   @Test func aForeignLargeBlockStopsTheProgram() async {
     let result = await #expect(processExitsWith: .failure, observing: [\.standardErrorContent]) {
-      var heap = FreeList(spanSize: 65536) { Mmap() }
+      var heap = FreeList(slabSize: 65536) { Mmap() }
       var other = Mmap()
       let foreign = other.allocate(byteCount: 1 << 20, alignment: 16)!
       heap.deallocate(foreign, byteCount: 1 << 20, alignment: 16)

@@ -15,7 +15,7 @@ struct GuardTests {
     var options = ConformanceChecker.Options()
     options.resetReclaimsBlocks = false
     options.maxByteCount = 64 << 10  // Guard fills and checks every byte: keep debug runs short
-    var stack = Stats { Guard(quarantineBlocks: 64) { Check { System() } } }
+    var stack = Stats { Guard(quarantineBlocks: 64) { Check { ProcessAllocator() } } }
     let outcome = ConformanceChecker.run(&stack, options: options, counters: Self.counts)
     #expect(outcome.violations == [])
     #expect(outcome.counts.allocations > 50_000)
@@ -37,7 +37,7 @@ struct GuardTests {
   /// Freed blocks wait in a first-in, first-out quarantine bounded by count and bytes, and
   /// go back to the parent (checked) when they leave it or at reset.
   @Test func quarantineIsBoundedByCountAndBytes() {
-    var byCount = Guard(quarantineBlocks: 4) { Stats { System() } }
+    var byCount = Guard(quarantineBlocks: 4) { Stats { ProcessAllocator() } }
     var blocks = (0..<10).map { _ in byCount.allocate(byteCount: 100, alignment: 8)! }
     for block in blocks { byCount.deallocate(block, byteCount: 100, alignment: 8) }
     #expect(byCount.quarantinedBlocks == 4)
@@ -48,7 +48,9 @@ struct GuardTests {
     #expect(byCount.parent.liveBlocks == 0)
 
     // Each 200-byte block holds 16 + 208 + 16 = 240 bytes: four fit in 1000.
-    var byBytes = Guard(quarantineBlocks: 100, quarantineBytes: 1000) { Stats { System() } }
+    var byBytes = Guard(quarantineBlocks: 100, quarantineBytes: 1000) {
+      Stats { ProcessAllocator() }
+    }
     blocks = (0..<10).map { _ in byBytes.allocate(byteCount: 200, alignment: 8)! }
     for block in blocks { byBytes.deallocate(block, byteCount: 200, alignment: 8) }
     #expect(byBytes.quarantinedBlocks == 4 && byBytes.quarantinedBytes == 960)
@@ -58,14 +60,14 @@ struct GuardTests {
 
   /// A freed block is poisoned; without a quarantine it goes back at once, still checked.
   @Test func freedBlocksArePoisoned() {
-    var stack = Guard(quarantineBlocks: 8) { System() }
+    var stack = Guard(quarantineBlocks: 8) { ProcessAllocator() }
     let block = stack.allocate(byteCount: 64, alignment: 16)!
     block.initializeMemory(as: UInt8.self, repeating: 7, count: 64)
     stack.deallocate(block, byteCount: 64, alignment: 16)
     #expect(UnsafeRawBufferPointer(start: block, count: 64).allSatisfy { $0 == 0xDD })
     stack.reset()
 
-    var noQuarantine = Guard(quarantineBlocks: 0) { Stats { System() } }
+    var noQuarantine = Guard(quarantineBlocks: 0) { Stats { ProcessAllocator() } }
     let other = noQuarantine.allocate(byteCount: 10, alignment: 1)!
     noQuarantine.deallocate(other, byteCount: 10, alignment: 1)
     #expect(noQuarantine.parent.liveBlocks == 0 && noQuarantine.verifiedBlocks == 1)
@@ -77,7 +79,7 @@ struct GuardTests {
 
   @Test func overflowPastTheEndStops() async {
     let result = await #expect(processExitsWith: .failure, observing: [\.standardErrorContent]) {
-      var stack = Guard { System() }
+      var stack = Guard { ProcessAllocator() }
       let block = stack.allocate(byteCount: 100, alignment: 8)!
       block.storeBytes(of: 0x41, toByteOffset: 101, as: UInt8.self)
       stack.deallocate(block, byteCount: 100, alignment: 8)
@@ -90,7 +92,7 @@ struct GuardTests {
 
   @Test func underflowStops() async {
     let result = await #expect(processExitsWith: .failure, observing: [\.standardErrorContent]) {
-      var stack = Guard { System() }
+      var stack = Guard { ProcessAllocator() }
       let block = stack.allocate(byteCount: 32, alignment: 16)!
       block.storeBytes(of: 0, toByteOffset: -3, as: UInt8.self)
       stack.deallocate(block, byteCount: 32, alignment: 16)
@@ -103,7 +105,7 @@ struct GuardTests {
 
   @Test func writeAfterFreeIsFoundWhenTheBlockLeavesTheQuarantine() async {
     let result = await #expect(processExitsWith: .failure, observing: [\.standardErrorContent]) {
-      var stack = Guard(quarantineBlocks: 1) { System() }
+      var stack = Guard(quarantineBlocks: 1) { ProcessAllocator() }
       let first = stack.allocate(byteCount: 48, alignment: 8)!
       let second = stack.allocate(byteCount: 48, alignment: 8)!
       stack.deallocate(first, byteCount: 48, alignment: 8)
@@ -118,7 +120,7 @@ struct GuardTests {
 
   @Test func writeAfterFreeIsFoundAtReset() async {
     let result = await #expect(processExitsWith: .failure, observing: [\.standardErrorContent]) {
-      var stack = Guard { System() }
+      var stack = Guard { ProcessAllocator() }
       let block = stack.allocate(byteCount: 8, alignment: 8)!
       stack.deallocate(block, byteCount: 8, alignment: 8)
       block.storeBytes(of: 0, as: UInt64.self)
@@ -132,7 +134,7 @@ struct GuardTests {
 
   @Test func doubleFreeStops() async {
     let result = await #expect(processExitsWith: .failure, observing: [\.standardErrorContent]) {
-      var stack = Guard { System() }
+      var stack = Guard { ProcessAllocator() }
       let block = stack.allocate(byteCount: 24, alignment: 8)!
       stack.deallocate(block, byteCount: 24, alignment: 8)
       stack.deallocate(block, byteCount: 24, alignment: 8)

@@ -18,7 +18,7 @@ struct LayerBuilderTests {
     let diagnostics = try compiler.typecheck(
       """
       import Layers
-      let stack = Stats { Mmap(); System() }
+      let stack = Stats { Mmap(); ProcessAllocator() }
       """)
     #expect(diagnostics.status != 0)
     #expect(

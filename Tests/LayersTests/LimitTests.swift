@@ -23,7 +23,7 @@ struct LimitTests {
   /// Requests beyond the budget never reach the parent; freeing makes room again; the
   /// report tells the budget and what was refused.
   @Test func refusesBeyondTheBudget() {
-    var stack = Limit(bytes: 1000) { Stats { System() } }
+    var stack = Limit(bytes: 1000) { Stats { ProcessAllocator() } }
     let first = stack.allocate(byteCount: 600, alignment: 8)!
     #expect(stack.allocate(byteCount: 401, alignment: 8) == nil)
     let second = stack.allocate(byteCount: 400, alignment: 8)!

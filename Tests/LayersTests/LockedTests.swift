@@ -19,12 +19,15 @@ struct LockedTests {
     #expect(Locked<Chunk<Mmap>>.isThreadSafe)
     #expect(!Chunk<Mmap>.isThreadSafe)
     #expect(Locked<Mmap>.returnsZeroedMemory)
-    #expect(!Locked<System>.returnsZeroedMemory)
+    #expect(!Locked<ProcessAllocator>.returnsZeroedMemory)
   }
 
   /// Two threads share one instance through a pointer; the parent (a bump allocator and a
   /// hash table of live blocks, neither thread-safe) stays consistent and counts exactly.
-  @Test(.disabled(if: _threadSanitizerIsActive, "concurrent calls through one pointer; see Docs/Safety.md")) func twoThreadsShareOneInstance() {
+  @Test(
+    .disabled(
+      if: _threadSanitizerIsActive, "concurrent calls through one pointer; see Docs/Safety.md"))
+  func twoThreadsShareOneInstance() {
     let stack = UnsafeMutablePointer<Locked<Stats<Check<Chunk<Mmap>>>>>.allocate(capacity: 1)
     stack.initialize(to: Locked { Stats { Check { Chunk(65536) { Mmap() } } } })
     defer {

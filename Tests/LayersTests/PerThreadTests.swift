@@ -32,15 +32,18 @@ struct PerThreadTests {
   }
 
   @Test func roundsSlotsToAPowerOfTwo() {
-    #expect(PerThread(slots: 5) { System() }.slotCount == 8)
-    #expect(PerThread(slots: 1) { System() }.slotCount == 1)
-    #expect(PerThread { System() }.slotCount == 64)
-    #expect(PerThread<System>.isThreadSafe)
+    #expect(PerThread(slots: 5) { ProcessAllocator() }.slotCount == 8)
+    #expect(PerThread(slots: 1) { ProcessAllocator() }.slotCount == 1)
+    #expect(PerThread { ProcessAllocator() }.slotCount == 64)
+    #expect(PerThread<ProcessAllocator>.isThreadSafe)
   }
 
   /// Blocks one thread allocates and another frees go back to the allocating slot: they
   /// wait on its remote free list until its owner allocates again (or they are collected).
-  @Test(.disabled(if: _threadSanitizerIsActive, "concurrent calls through one pointer; see Docs/Safety.md")) func remoteFreesReturnToTheAllocatingSlot() {
+  @Test(
+    .disabled(
+      if: _threadSanitizerIsActive, "concurrent calls through one pointer; see Docs/Safety.md"))
+  func remoteFreesReturnToTheAllocatingSlot() {
     let stack = UnsafeMutablePointer<Slots>.allocate(capacity: 1)
     stack.initialize(to: PerThread(slots: 1024) { Stats { Chunk(65536) { Check { Mmap() } } } })
     defer {
@@ -77,7 +80,10 @@ struct PerThreadTests {
   /// Two threads share one instance and free each other's blocks; every slot's parent (not
   /// thread-safe) stays consistent, and the counts add up exactly. With one slot, the second
   /// thread uses the shared parent.
-  @Test(.disabled(if: _threadSanitizerIsActive, "concurrent calls through one pointer; see Docs/Safety.md"), arguments: [1024, 1])
+  @Test(
+    .disabled(
+      if: _threadSanitizerIsActive, "concurrent calls through one pointer; see Docs/Safety.md"),
+    arguments: [1024, 1])
   func twoThreadsFreeEachOthersBlocks(slots: Int) {
     let stack = UnsafeMutablePointer<Slots>.allocate(capacity: 1)
     stack.initialize(to: PerThread(slots: slots) { Stats { Chunk(65536) { Check { Mmap() } } } })

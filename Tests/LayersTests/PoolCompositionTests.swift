@@ -16,8 +16,8 @@ struct PoolCompositionTests {
     let check = stack.parent.parent.parent.parent
     #expect(check.leakedBlocks == 0 && check.liveBlocks == 0)
     // Every pool in the stack was used: FreeList's spans came from Bonwick's big cache path.
-    #expect(stack.parent.spansRequested > 0)
-    #expect(stack.parent.parent.spansRequested > 0)
+    #expect(stack.parent.slabsRequested > 0)
+    #expect(stack.parent.parent.slabsRequested > 0)
   }
 
   @Test func slabsOverABuddySystem() {

@@ -53,7 +53,7 @@ struct SizeClassesTests {
     #expect(
       heap.parent.block(at: UInt(bitPattern: large)) == .init(byteCount: 40_000, alignment: 16))
     #expect(heap.largeBlockCount == 1)
-    #expect(heap.spanCount == 0)
+    #expect(heap.slabCount == 0)
     heap.deallocate(large, byteCount: 40_000, alignment: 16)
     #expect(heap.parent.block(at: UInt(bitPattern: large)) == nil)
     heap.reset()

@@ -22,7 +22,7 @@ struct StackConformanceTests {
 
   /// An arena over the process allocator, with big chunks.
   @Test func statsChunkSystem() {
-    var stack = Stats { Chunk(65536) { System() } }
+    var stack = Stats { Chunk(65536) { ProcessAllocator() } }
     let outcome = ConformanceChecker.run(&stack) { statsCounts($0) }
     #expect(outcome.violations == [])
     #expect(outcome.counts.allocations > 50_000)
@@ -33,7 +33,7 @@ struct StackConformanceTests {
   /// Checked and booked blocks from the process allocator; Check on top needs every block
   /// deallocated before a reset.
   @Test func checkBatchSystem() {
-    var stack = Check { Batch { System() } }
+    var stack = Check { Batch { ProcessAllocator() } }
     let outcome = ConformanceChecker.run(&stack, options: .reclaiming(false))
     #expect(outcome.violations == [])
     #expect(outcome.counts.allocations > 50_000)
@@ -56,7 +56,7 @@ struct StackConformanceTests {
   /// Check above and below a bump allocator: the lower Check verifies that Chunk gives
   /// every chunk back with the size and alignment it asked for.
   @Test func bypassStatsCheckChunkCheckSystem() {
-    var stack = Bypass { Stats { Check { Chunk(8192) { Check { System() } } } } }
+    var stack = Bypass { Stats { Check { Chunk(8192) { Check { ProcessAllocator() } } } } }
     let outcome = ConformanceChecker.run(&stack, options: .reclaiming(false)) {
       statsCounts($0.parent)
     }

@@ -4,7 +4,7 @@ import Testing
 @Suite("Stats: counts what passes through")
 struct StatsTests {
   @Test func countsAllocationsDeallocationsAndBytes() throws {
-    var stats = Stats { System() }
+    var stats = Stats { ProcessAllocator() }
     let a = try stats.requireBlock(100, alignment: 8)
     let b = try stats.requireBlock(300, alignment: 64)
     #expect(stats.allocations == 2)
@@ -23,7 +23,7 @@ struct StatsTests {
   }
 
   @Test func peakLiveBytesIsTheHighWaterMark() throws {
-    var stats = Stats { System() }
+    var stats = Stats { ProcessAllocator() }
     let a = try stats.requireBlock(1000, alignment: 8)
     let b = try stats.requireBlock(500, alignment: 8)
     stats.deallocate(a, byteCount: 1000, alignment: 8)
@@ -48,7 +48,7 @@ struct StatsTests {
   }
 
   @Test func failedAllocationsAreCounted() throws {
-    var stats = Stats { System() }
+    var stats = Stats { ProcessAllocator() }
     // No process allocator serves this much.
     #expect(stats.allocate(byteCount: Int.max / 2, alignment: 16) == nil)
     #expect(stats.allocate(byteCount: Int.max / 2, alignment: 4096) == nil)
@@ -58,13 +58,13 @@ struct StatsTests {
   }
 
   @Test func descriptionIsATableOfTheCounters() throws {
-    var stats = Stats { System() }
+    var stats = Stats { ProcessAllocator() }
     let a = try stats.requireBlock(1234, alignment: 8)
     _ = try stats.requireBlock(66, alignment: 8)
     stats.deallocate(a, byteCount: 1234, alignment: 8)
     _ = stats.allocate(byteCount: Int.max / 2, alignment: 16)
     let expected = """
-      Stats<System>
+      Stats<ProcessAllocator>
         allocations            2
         deallocations          1
         failed allocations     1

@@ -18,7 +18,7 @@ struct TraceTests {
   @Test func writesTheDocumentedFormat() throws {
     let path = Self.temporaryPath("format")
     defer { try? FileManager.default.removeItem(atPath: path) }
-    var stack = Trace(to: path) { Limit(bytes: 1000) { System() } }
+    var stack = Trace(to: path) { Limit(bytes: 1000) { ProcessAllocator() } }
     let first = stack.allocate(byteCount: 100, alignment: 8)!
     let second = stack.allocate(byteCount: 0, alignment: 4096)!
     #expect(stack.allocate(byteCount: 5000, alignment: 16) == nil)
@@ -95,7 +95,7 @@ struct TraceTests {
       a 10 1 0x3000
       """
     let records = try TraceRecord.parse(trace)
-    var stack = Stats { Limit(bytes: 1000) { Check { System() } } }
+    var stack = Stats { Limit(bytes: 1000) { Check { ProcessAllocator() } } }
     let outcome = TraceReplay.run(records, on: &stack)
     #expect(outcome.allocations == 4 && outcome.failedAllocations == 1)
     #expect(outcome.deallocations == 1 && outcome.unmatchedDeallocations == 1)

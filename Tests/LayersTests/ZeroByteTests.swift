@@ -30,7 +30,7 @@ struct ZeroByteTests {
   }
 
   @Test func system() throws {
-    var stack = Stats { Check { System() } }
+    var stack = Stats { Check { ProcessAllocator() } }
     try zeroByteBlocks(&stack)
   }
 
@@ -53,7 +53,7 @@ struct ZeroByteTests {
   }
 
   @Test func bypass() throws {
-    var stack = Stats { Check { Bypass { System() } } }
+    var stack = Stats { Check { Bypass { ProcessAllocator() } } }
     try zeroByteBlocks(&stack)
   }
 

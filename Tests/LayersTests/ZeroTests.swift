@@ -31,7 +31,7 @@ struct ZeroTests {
     #expect(Self.isZero(again, 512))
     chunk.reset()
 
-    var system = Zero { System() }
+    var system = Zero { ProcessAllocator() }
     for round in 0..<1000 {
       let size = 1 + round % 700
       let pointer = system.allocate(byteCount: size, alignment: 8)!
@@ -46,8 +46,8 @@ struct ZeroTests {
     #expect(!Zero<Mmap>.clearsBlocks)
     #expect(!Zero<Align<Mmap>>.clearsBlocks)
     #expect(Zero<Chunk<Mmap>>.clearsBlocks)
-    #expect(Zero<System>.clearsBlocks)
-    #expect(Zero<System>.returnsZeroedMemory)
+    #expect(Zero<ProcessAllocator>.clearsBlocks)
+    #expect(Zero<ProcessAllocator>.returnsZeroedMemory)
     var pages = Zero { Mmap() }
     let pointer = pages.allocate(byteCount: 10_000, alignment: 64)!
     #expect(Self.isZero(pointer, 10_000))

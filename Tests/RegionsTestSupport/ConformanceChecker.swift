@@ -40,7 +40,10 @@ public struct ConformanceChecker {
     public var bytesAllocated = 0
     public var bytesDeallocated = 0
 
-    public init(allocations: Int = 0, deallocations: Int = 0, bytesAllocated: Int = 0, bytesDeallocated: Int = 0) {
+    public init(
+      allocations: Int = 0, deallocations: Int = 0, bytesAllocated: Int = 0,
+      bytesDeallocated: Int = 0
+    ) {
       self.allocations = allocations
       self.deallocations = deallocations
       self.bytesAllocated = bytesAllocated
@@ -107,7 +110,9 @@ public struct ConformanceChecker {
     func deallocate(at index: Int) {
       let block = live.remove(at: index)
       if let bad = Pattern.verify(block) {
-        violation("block 0x\(String(block.address, radix: 16)) (\(block.byteCount) B) was changed while live: \(bad)")
+        violation(
+          "block 0x\(String(block.address, radix: 16)) (\(block.byteCount) B) was changed while live: \(bad)"
+        )
       }
       layer.deallocate(
         UnsafeMutableRawPointer(bitPattern: block.address)!, byteCount: block.byteCount,
@@ -146,7 +151,8 @@ public struct ConformanceChecker {
         reset()
         continue
       }
-      let allocateNext = live.isEmpty || (live.count < options.maxLiveBlocks && random.next() % 100 < 55)
+      let allocateNext =
+        live.isEmpty || (live.count < options.maxLiveBlocks && random.next() % 100 < 55)
       if !allocateNext {
         deallocate(at: Int(random.next() % UInt64(live.count)))
         continue
@@ -171,14 +177,19 @@ public struct ConformanceChecker {
       if index > 0 {
         let before = live[index - 1]
         if before.address + UInt(max(before.byteCount, 1)) > address {
-          violation("block 0x\(String(address, radix: 16)) (\(byteCount) B) overlaps 0x\(String(before.address, radix: 16)) (\(before.byteCount) B)")
+          violation(
+            "block 0x\(String(address, radix: 16)) (\(byteCount) B) overlaps 0x\(String(before.address, radix: 16)) (\(before.byteCount) B)"
+          )
         }
       }
       if index < live.count && address + extent > live[index].address {
-        violation("block 0x\(String(address, radix: 16)) (\(byteCount) B) overlaps 0x\(String(live[index].address, radix: 16)) (\(live[index].byteCount) B)")
+        violation(
+          "block 0x\(String(address, radix: 16)) (\(byteCount) B) overlaps 0x\(String(live[index].address, radix: 16)) (\(live[index].byteCount) B)"
+        )
       }
       tagCounter &+= 1
-      let block = Block(address: address, byteCount: byteCount, alignment: alignment, tag: tagCounter)
+      let block = Block(
+        address: address, byteCount: byteCount, alignment: alignment, tag: tagCounter)
       Pattern.write(block)
       live.insert(block, at: index)
       outcome.peakLiveBlocks = max(outcome.peakLiveBlocks, live.count)

@@ -36,7 +36,7 @@ struct CatalogInRegionTests {
   }
 
   /// A thread-safe stack (the region calls it without its own lock) counts exactly.
-  @Test(.enabled(if: Region.hookIsActive, "the malloc hook is compiled out under ASan and TSan")) func lockedAndPerThreadServeTwoThreads() throws {
+  @Test(.hookMode) func lockedAndPerThreadServeTwoThreads() throws {
     var locked = Locked { Stats { Chunk(1 << 20) { Mmap() } } }
     let lockedWorkers = Self.workers()
     Region.enter(&locked) { Self.twoThreads(lockedWorkers, in: Region.current!) }
@@ -63,7 +63,7 @@ struct CatalogInRegionTests {
   }
 
   /// Guard, Limit, Fallback, Align, Zero and Trace under a region, with Swift objects.
-  @Test(.enabled(if: Region.hookIsActive, "the malloc hook is compiled out under ASan and TSan")) func debugAndCombiningLayersServeSwiftCode() throws {
+  @Test(.hookMode) func debugAndCombiningLayersServeSwiftCode() throws {
     let path = NSTemporaryDirectory() + "regions-in-region-\(getpid()).trace"
     defer { try? FileManager.default.removeItem(atPath: path) }
     _ = Self.workload()  // metadata the runtime keeps is made outside
@@ -100,7 +100,7 @@ struct CatalogInRegionTests {
 }
 
 /// The pools serve Swift code as a region's whole stack.
-@Suite("Pools in a region", .serialized)
+@Suite("Pools in a region", .serialized, .hookMode)
 struct PoolsInRegionTests {
   static func run<Stack: Layer>(_ stack: inout Stats<Stack>) -> Int {
     _ = CatalogInRegionTests.workload()
@@ -109,27 +109,27 @@ struct PoolsInRegionTests {
 
   static let expected = 4_950 + 20_000 * 19_999 / 2
 
-  @Test(.enabled(if: Region.hookIsActive, "the malloc hook is compiled out under ASan and TSan")) func bonwick() throws {
+  @Test func bonwick() throws {
     var stack = Stats { Bonwick { Mmap() } }
     #expect(Self.run(&stack) == Self.expected)
     #expect(stack.allocations > 100 && stack.liveBlocks == 0)
   }
 
-  @Test(.enabled(if: Region.hookIsActive, "the malloc hook is compiled out under ASan and TSan")) func buddy() throws {
+  @Test func buddy() throws {
     var stack = Stats { Buddy(baseSize: 64, blockExponent: 12) { Mmap() } }
     #expect(Self.run(&stack) == Self.expected)
     #expect(stack.allocations > 100 && stack.liveBlocks == 0)
   }
 
-  @Test(.enabled(if: Region.hookIsActive, "the malloc hook is compiled out under ASan and TSan")) func freeListAndSizeClasses() throws {
+  @Test func freeListAndSizeClasses() throws {
     var stack = Stats { SizeClasses { FreeList { Mmap() } } }
     #expect(Self.run(&stack) == Self.expected)
     #expect(stack.allocations > 100 && stack.liveBlocks == 0)
   }
 
-  @Test(.enabled(if: Region.hookIsActive, "the malloc hook is compiled out under ASan and TSan")) func pipeUnderABonwickRegionInsideAChunkRegion() throws {
+  @Test func pipeUnderABonwickRegionInsideAChunkRegion() throws {
     var outer = Stats { Chunk(1 << 20) { Mmap() } }
-    var inner = Stats { Bonwick { Pipe() } }
+    var inner = Stats { Bonwick { OuterRegionPages() } }
     let total = Region.enter(&outer) { Self.run(&inner) }
     #expect(total == Self.expected)
     #expect(inner.allocations > 100 && inner.liveBlocks == 0)

@@ -58,9 +58,9 @@ final class StressWorker: @unchecked Sendable {
   }
 }
 
-@Suite("Concurrent allocation in one region", .serialized)
+@Suite("Concurrent allocation in one region", .serialized, .hookMode)
 struct ConcurrencyStressTests {
-  @Test(.enabled(if: Region.hookIsActive, "the malloc hook is compiled out under ASan and TSan")) func twoThreadsAMillionOperationsEachWithCrossThreadFrees() throws {
+  @Test func twoThreadsAMillionOperationsEachWithCrossThreadFrees() throws {
     let workers = [
       StressWorker(seed: 1, operations: 1_000_000), StressWorker(seed: 2, operations: 1_000_000),
     ]

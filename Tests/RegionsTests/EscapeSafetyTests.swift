@@ -1,4 +1,5 @@
 import Regions
+import RegionsTestSupport
 import Testing
 
 final class Sample {
@@ -11,9 +12,9 @@ final class Sample {
   var isIntact: Bool { words == (id, ~id, id &* 31, id ^ 0x5A5A) }
 }
 
-@Suite("Objects that outlive their region stay valid", .serialized)
+@Suite("Objects that outlive their region stay valid", .serialized, .hookMode)
 struct EscapeSafetyTests {
-  @Test(.enabled(if: Region.hookIsActive, "the malloc hook is compiled out under ASan and TSan")) func objectsReturnedWithoutEscapeSurviveLaterRegions() throws {
+  @Test func objectsReturnedWithoutEscapeSurviveLaterRegions() throws {
     // Instantiate the generic metadata these closures need outside any region: metadata the
     // Swift runtime first instantiates inside a region lives for the whole process, and
     // keeps its span withheld for good (safe, but it would show in the counts below).
@@ -45,7 +46,8 @@ struct EscapeSafetyTests {
     }
     var intact = 0
     for (region, samples) in kept.enumerated() {
-      for (index, sample) in samples.enumerated() where sample.id == region * 10 + index && sample.isIntact {
+      for (index, sample) in samples.enumerated()
+      where sample.id == region * 10 + index && sample.isIntact {
         intact += 1
       }
     }
@@ -55,7 +57,7 @@ struct EscapeSafetyTests {
     #expect(regions.allSatisfy { $0.withheldSpans == 0 && $0.liveSpans == 0 })
   }
 
-  @Test(.enabled(if: Region.hookIsActive, "the malloc hook is compiled out under ASan and TSan")) func aRegionWithNothingLiveGivesEverythingBack() throws {
+  @Test func aRegionWithNothingLiveGivesEverythingBack() throws {
     _ = (0..<1000).map { Sample($0) }.count
     var stack = Stats { Chunk(1 << 16) { Mmap() } }
     let region = Region.enter(&stack) { () -> Region in

@@ -1,9 +1,10 @@
 import Regions
+import RegionsTestSupport
+import Testing
 
 #if canImport(Glibc)
   import Glibc
 #endif
-import Testing
 
 /// A source layer that refuses everything: a region over it is exhausted at once.
 struct Refuse: Layer {
@@ -14,9 +15,9 @@ struct Refuse: Layer {
   mutating func reset() {}
 }
 
-@Suite("Failures stop with a message, or fall back when asked")
+@Suite("Failures stop with a message, or fall back when asked", .hookMode)
 struct FailureTests {
-  @Test(.enabled(if: Region.hookIsActive, "the malloc hook is compiled out under ASan and TSan")) func anExhaustedRegionStopsNamingTheStackTheRequestAndTheLayers() async throws {
+  @Test func anExhaustedRegionStopsNamingTheStackTheRequestAndTheLayers() async throws {
     let result = await #expect(processExitsWith: .failure, observing: [\.standardErrorContent]) {
       var stack = Stats { Refuse() }
       Region.enter(&stack) { _ = malloc(100) }
@@ -29,7 +30,7 @@ struct FailureTests {
     #expect(!message.contains("Could not allocate memory"))
   }
 
-  @Test(.enabled(if: Region.hookIsActive, "the malloc hook is compiled out under ASan and TSan")) func anExhaustedRegionCanFallBackToTheNextRegionOut() throws {
+  @Test func anExhaustedRegionCanFallBackToTheNextRegionOut() throws {
     var outer = Stats { Chunk(65536) { Mmap() } }
     var inner = Stats { Refuse() }
     let value = Region.enter(&outer) { () -> Int in
@@ -44,7 +45,7 @@ struct FailureTests {
     #expect(outer.allocations >= 1)
   }
 
-  @Test(.enabled(if: Region.hookIsActive, "the malloc hook is compiled out under ASan and TSan")) func aDoubleFreeOfARegionBlockStops() async throws {
+  @Test func aDoubleFreeOfARegionBlockStops() async throws {
     let result = await #expect(processExitsWith: .failure, observing: [\.standardErrorContent]) {
       Region.enter(Chunk(4096) { Mmap() }) {
         let block = malloc(32)
@@ -56,7 +57,7 @@ struct FailureTests {
     #expect(message.contains("double free"))
   }
 
-  @Test(.enabled(if: Region.hookIsActive, "the malloc hook is compiled out under ASan and TSan")) func freeingAnInteriorPointerOfARegionBlockStops() async throws {
+  @Test func freeingAnInteriorPointerOfARegionBlockStops() async throws {
     let result = await #expect(processExitsWith: .failure, observing: [\.standardErrorContent]) {
       Region.enter(Chunk(4096) { Mmap() }) {
         let block = malloc(64)!
@@ -67,7 +68,7 @@ struct FailureTests {
     #expect(message.contains("not the start of a live block"))
   }
 
-  @Test(.enabled(if: Region.hookIsActive, "the malloc hook is compiled out under ASan and TSan")) func aDoubleFreeAfterTheRegionClosedStops() async throws {
+  @Test func aDoubleFreeAfterTheRegionClosedStops() async throws {
     await #expect(processExitsWith: .failure) {
       var kept: UnsafeMutableRawPointer? = nil
       Region.enter(Chunk(4096) { Mmap() }) {

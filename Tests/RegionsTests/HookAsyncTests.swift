@@ -1,4 +1,5 @@
 import Regions
+import RegionsTestSupport
 import Testing
 
 /// A Swift object whose allocation the tests can count.
@@ -13,13 +14,13 @@ final class Payload: @unchecked Sendable {
   return total
 }
 
-@Suite("Hook mode across tasks and threads", .serialized)
+@Suite("Hook mode across tasks and threads", .serialized, .hookMode)
 struct HookAsyncTests {
   init() {
     _ = makePayloads(10)  // warm up metadata outside any region
   }
 
-  @Test(.enabled(if: Region.hookIsActive, "the malloc hook is compiled out under ASan and TSan")) func allocationsAfterAnAwaitStillGoToTheRegion() async throws {
+  @Test func allocationsAfterAnAwaitStillGoToTheRegion() async throws {
     var stats = Stats { Chunk(65536) { Mmap() } }
     let (before, after) = await Region.enter(&stats) { () async -> (Int, Int) in
       let before = makePayloads(100)
@@ -34,7 +35,7 @@ struct HookAsyncTests {
     #expect(stats.liveBlocks <= 4)
   }
 
-  @Test(.enabled(if: Region.hookIsActive, "the malloc hook is compiled out under ASan and TSan")) func childTasksAllocateInTheRegion() async throws {
+  @Test func childTasksAllocateInTheRegion() async throws {
     var stats = Stats { Chunk(65536) { Mmap() } }
     let total = await Region.enter(&stats) { () async -> Int in
       async let first = Task { makePayloads(500) }.value
@@ -51,7 +52,7 @@ struct HookAsyncTests {
     #expect(stats.liveBlocks < 40)
   }
 
-  @Test(.enabled(if: Region.hookIsActive, "the malloc hook is compiled out under ASan and TSan")) func detachedTasksDoNotInheritTheRegion() async throws {
+  @Test func detachedTasksDoNotInheritTheRegion() async throws {
     var stats = Stats { Chunk(65536) { Mmap() } }
     await Region.enter(&stats) { () async in
       _ = await Task.detached { makePayloads(1000) }.value
@@ -61,7 +62,7 @@ struct HookAsyncTests {
     #expect(stats.allocations < 50)
   }
 
-  @Test(.enabled(if: Region.hookIsActive, "the malloc hook is compiled out under ASan and TSan")) func taskStartedInAScopeAllocatesOutsideAfterTheScopeEnds() async throws {
+  @Test func taskStartedInAScopeAllocatesOutsideAfterTheScopeEnds() async throws {
     var stats = Stats { Chunk(65536) { Mmap() } }
     let gate = AsyncGate()
     let task = Region.enter(&stats) {
@@ -77,7 +78,7 @@ struct HookAsyncTests {
     #expect(stats.allocations == countAtClose)
   }
 
-  @Test(.enabled(if: Region.hookIsActive, "the malloc hook is compiled out under ASan and TSan")) func servingAnAllocationNeverAllocates() throws {
+  @Test func servingAnAllocationNeverAllocates() throws {
     // Bypass forwards through WrappingLayer's defaults: in debug builds those must not
     // allocate either.
     var stats = Stats { Bypass { Chunk(4096) { Batch { Check { Mmap() } } } } }

@@ -21,9 +21,9 @@ final class Node {
   return head
 }
 
-@Suite("Hook mode: Swift allocations in a scope go to the region", .serialized)
+@Suite("Hook mode: Swift allocations in a scope go to the region", .serialized, .hookMode)
 struct HookRoutingTests {
-  @Test(.enabled(if: Region.hookIsActive, "the malloc hook is compiled out under ASan and TSan")) func classInstancesArraysStringsLandInTheRegion() throws {
+  @Test func classInstancesArraysStringsLandInTheRegion() throws {
     // Warm up outside: the runtime instantiates metadata on first use and keeps it.
     _ = workload()
     var stats = Stats { Chunk(65536) { Mmap() } }
@@ -38,20 +38,20 @@ struct HookRoutingTests {
   }
 
   func workload() -> Int {
-      let list = makeList(1000)
-      var array: [Int] = []
-      for value in 0..<10_000 { array.append(value) }
-      let text = (0..<100).map { String($0) }.joined(separator: ",")
-      var total = 0
-      var node = list
-      while let current = node {
-        total += current.value
-        node = current.next
-      }
-      return total + array.count + text.count
+    let list = makeList(1000)
+    var array: [Int] = []
+    for value in 0..<10_000 { array.append(value) }
+    let text = (0..<100).map { String($0) }.joined(separator: ",")
+    var total = 0
+    var node = list
+    while let current = node {
+      total += current.value
+      node = current.next
+    }
+    return total + array.count + text.count
   }
 
-  @Test(.enabled(if: Region.hookIsActive, "the malloc hook is compiled out under ASan and TSan")) func cMallocAndRawPointersLandInTheRegion() throws {
+  @Test func cMallocAndRawPointersLandInTheRegion() throws {
     var stats = Stats { Chunk(65536) { Mmap() } }
     let (usable, address) = Region.enter(&stats) { () -> (Int, Int) in
       let block = malloc(100)!
@@ -68,7 +68,7 @@ struct HookRoutingTests {
     #expect(stats.deallocations == 2)
   }
 
-  @Test(.enabled(if: Region.hookIsActive, "the malloc hook is compiled out under ASan and TSan")) func escapeGoesToTheNextRegionOut() throws {
+  @Test func escapeGoesToTheNextRegionOut() throws {
     var outer = Stats { Chunk(65536) { Mmap() } }
     var inner = Stats { Chunk(65536) { Mmap() } }
     var kept: [Node] = []
@@ -85,7 +85,7 @@ struct HookRoutingTests {
   }
 }
 
-@Suite("Hook mode: more kinds of Swift allocation", .serialized)
+@Suite("Hook mode: more kinds of Swift allocation", .serialized, .hookMode)
 struct HookKindsTests {
   @inline(never) func dictionaryAndClosures() -> Int {
     var table: [String: [Int]] = [:]
@@ -98,7 +98,7 @@ struct HookKindsTests {
     return table.count + closures.reduce(0) { $0 + $1() }
   }
 
-  @Test(.enabled(if: Region.hookIsActive, "the malloc hook is compiled out under ASan and TSan")) func dictionariesAndClosureContextsLandInTheRegion() throws {
+  @Test func dictionariesAndClosureContextsLandInTheRegion() throws {
     _ = dictionaryAndClosures()
     var stats = Stats { Chunk(65536) { Mmap() } }
     let result = Region.enter(&stats) { dictionaryAndClosures() }
@@ -108,7 +108,7 @@ struct HookKindsTests {
     #expect(stats.liveBlocks == 0)
   }
 
-  @Test(.enabled(if: Region.hookIsActive, "the malloc hook is compiled out under ASan and TSan")) func reallocKeepsABlockWithItsOwnerAndAlignmentIsHonored() throws {
+  @Test func reallocKeepsABlockWithItsOwnerAndAlignmentIsHonored() throws {
     var outer = Stats { Chunk(1 << 20) { Mmap() } }
     var inner = Stats { Chunk(1 << 20) { Mmap() } }
     let (grownSize, alignedOK, innerGrowths) = Region.enter(&outer) { () -> (Int, Bool, Int) in

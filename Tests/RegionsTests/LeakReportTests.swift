@@ -1,4 +1,5 @@
 import Regions
+import RegionsTestSupport
 import Testing
 
 final class Leaky {
@@ -19,9 +20,9 @@ final class GenericHolder<Value> {
 protocol Shape { var sides: Int { get } }
 struct Triangle: Shape { var sides: Int { 3 } }
 
-@Suite("Check in a region reports leaks a person can act on")
+@Suite("Check in a region reports leaks a person can act on", .hookMode)
 struct LeakReportTests {
-  @Test(.enabled(if: Region.hookIsActive, "the malloc hook is compiled out under ASan and TSan")) func anObjectStoredInAGlobalIsReportedByItsClass() async throws {
+  @Test func anObjectStoredInAGlobalIsReportedByItsClass() async throws {
     let result = await #expect(processExitsWith: .failure, observing: [\.standardErrorContent]) {
       Region.enter(Check { Chunk(65536) { Mmap() } }) {
         globalLeak = Leaky()
@@ -33,7 +34,7 @@ struct LeakReportTests {
     #expect(message.contains("1 × Swift._ContiguousArrayStorage<Swift.Int>"))
   }
 
-  @Test(.enabled(if: Region.hookIsActive, "the malloc hook is compiled out under ASan and TSan")) func theRuntimesOwnAllocationsAreNotLeaks() async throws {
+  @Test func theRuntimesOwnAllocationsAreNotLeaks() async throws {
     // In a child process: a failure stops it, not the whole test run.
     await #expect(processExitsWith: .success) {
       var stack = Stats { Check { Chunk(65536) { Mmap() } } }

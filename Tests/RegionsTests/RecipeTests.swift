@@ -1,12 +1,13 @@
 import Regions
+import RegionsTestSupport
 import Testing
 
 /// The recipes in Docs/Layers.md, run, with what the doc says they show.
-@Suite("The recipes in Docs/Layers.md do what they say", .serialized)
+@Suite("The recipes in Docs/Layers.md do what they say", .serialized, .hookMode)
 struct RecipeTests {
   final class Session { var log: [String] = [] }
 
-  @Test(.enabled(if: Region.hookIsActive, "the malloc hook is compiled out under ASan and TSan")) func aLeakCheckedScopeReportsWhatOutlivesIt() throws {
+  @Test func aLeakCheckedScopeReportsWhatOutlivesIt() throws {
     Session().log.append("warm-up")
     var sessions: [Session] = []
     var checked = Check(onLeak: .report) { Chunk(64 * 1024) { Mmap() } }
@@ -26,7 +27,7 @@ struct RecipeTests {
     #expect(sessions.count == 1)
   }
 
-  @Test(.enabled(if: Region.hookIsActive, "the malloc hook is compiled out under ASan and TSan")) func anArenaForARequest() throws {
+  @Test func anArenaForARequest() throws {
     var arena = Stats { Chunk(256 * 1024) { Mmap() } }
     let reply = Region.enter(&arena) { () -> String in
       let words = "hello regions, hello arenas".split(separator: " ").map { $0.uppercased() }
@@ -37,10 +38,10 @@ struct RecipeTests {
     #expect(arena.liveBlocks == 0)
   }
 
-  @Test(.enabled(if: Region.hookIsActive, "the malloc hook is compiled out under ASan and TSan")) func aSlabForManySmallObjects() throws {
+  @Test func aSlabForManySmallObjects() throws {
     final class Particle { var x = 0.0, y = 0.0, alive = true }
     var outer = Stats { Chunk(1 << 20) { Mmap() } }
-    var slab = Stats { Bonwick { Pipe() } }
+    var slab = Stats { Bonwick { OuterRegionPages() } }
     Region.enter(&outer) {
       Region.enter(&slab) {
         var particles = (0..<10_000).map { _ in Particle() }

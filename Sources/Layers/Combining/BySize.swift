@@ -34,8 +34,9 @@ public struct BySize<Small: Layer, Large: Layer>: Layer {
   public init(
     threshold: Int, @LayerBuilder _ small: () -> Small, @LayerBuilder above large: () -> Large
   ) {
-    precondition(
-      threshold >= 0, "Regions: BySize's threshold must not be negative (got \(threshold))")
+    if !(threshold >= 0) {
+      AllocationRequest.stop("Regions: BySize's threshold must not be negative (got \(threshold))")
+    }
     self.threshold = threshold
     self.small = small()
     self.large = large()

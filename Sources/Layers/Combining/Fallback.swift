@@ -4,7 +4,7 @@
 /// var stack = Fallback {
 ///   Limit(bytes: 1 << 20) { Chunk(4096) { Mmap() } }   // fast, bounded
 /// } otherwise: {
-///   System()                                          // when the first one refuses
+///   ProcessAllocator()                                          // when the first one refuses
 /// }
 /// ```
 ///
@@ -61,8 +61,9 @@ public struct Fallback<Primary: Layer, Secondary: Layer>: Layer {
   internal mutating func _allocateFromSecondary(byteCount: Int, alignment: Int)
     -> UnsafeMutableRawPointer?
   {
-    guard let pointer = _secondaryBlocks.allocateBooked(
-      byteCount: byteCount, alignment: alignment, from: &secondary)
+    guard
+      let pointer = _secondaryBlocks.allocateBooked(
+        byteCount: byteCount, alignment: alignment, from: &secondary)
     else { return nil }
     _fallbacks += 1
     return pointer

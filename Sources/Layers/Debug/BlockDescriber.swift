@@ -3,4 +3,4 @@
 /// programs, where reports list addresses and sizes.
 ///
 /// Called only when building a report, never on the allocation path.
-nonisolated(unsafe) public var _blockDescriber: ((UnsafeMutableRawPointer, Int) -> String?)? = nil
+nonisolated(unsafe) package var _blockDescriber: ((UnsafeMutableRawPointer, Int) -> String?)? = nil

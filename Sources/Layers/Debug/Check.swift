@@ -69,7 +69,9 @@ public struct Check<Parent: Layer>: WrappingLayer {
   }
 
   @usableFromInline @inline(never)
-  internal func _unknownPointer(_ pointer: UnsafeMutableRawPointer, _ byteCount: Int, _ alignment: Int) -> Never {
+  internal func _unknownPointer(
+    _ pointer: UnsafeMutableRawPointer, _ byteCount: Int, _ alignment: Int
+  ) -> Never {
     fatalError(
       "Regions: \(Self.self) was asked to deallocate \(pointer) (\(byteCount) bytes, alignment \(alignment)), which is not live: a double free, or a pointer this stack did not allocate"
     )
@@ -113,14 +115,16 @@ public struct Check<Parent: Layer>: WrappingLayer {
       kinds[kind, default: (0, 0)].bytes += entry.byteCount
       if listed.count < limit {
         let address = "0x" + String(entry.address, radix: 16)
-        listed.append("    \(address): \(entry.byteCount) bytes, alignment \(entry.alignment), \(kind)")
+        listed.append(
+          "    \(address): \(entry.byteCount) bytes, alignment \(entry.alignment), \(kind)")
       }
     }
     let summary = kinds.sorted { ($0.value.count, $1.key) > ($1.value.count, $0.key) }
       .map { "  \($0.value.count) × \($0.key) (\($0.value.bytes) bytes)" }
     let more = _live.count > limit ? "\n    … and \(_live.count - limit) more" : ""
     return "Regions: \(Self.self) has \(_live.count) live blocks (\(_liveBytes) bytes) at reset:\n"
-      + summary.joined(separator: "\n") + "\n  first blocks:\n" + listed.joined(separator: "\n") + more
+      + summary.joined(separator: "\n") + "\n  first blocks:\n" + listed.joined(separator: "\n")
+      + more
   }
 
   public func appendReport(to lines: inout [String]) {

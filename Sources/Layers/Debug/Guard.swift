@@ -3,7 +3,7 @@
 /// address and value of the first byte found changed, and the value expected there.
 ///
 /// ```swift
-/// var stack = Guard { System() }                         // canaries and a quarantine
+/// var stack = Guard { ProcessAllocator() }                         // canaries and a quarantine
 /// var paged = Guard(.pages, quarantineBlocks: 64) { Mmap() }  // faults at once
 /// ```
 ///
@@ -71,9 +71,9 @@ public struct Guard<Parent: Layer>: WrappingLayer {
     _ protection: Protection = .canaries, quarantineBlocks: Int = 1024,
     quarantineBytes: Int = 16 << 20, @LayerBuilder parent: () -> Parent
   ) {
-    precondition(
-      quarantineBlocks >= 0 && quarantineBytes >= 0,
-      "Regions: Guard's quarantine limits must not be negative")
+    if !(quarantineBlocks >= 0 && quarantineBytes >= 0) {
+      AllocationRequest.stop("Regions: Guard's quarantine limits must not be negative")
+    }
     self.protection = protection
     self.quarantineBlocks = quarantineBlocks
     self.quarantineBytes = quarantineBytes

@@ -97,13 +97,6 @@ internal struct _BlockTable {
     }
   }
 
-  /// The entry for `pointer`, if it is live.
-  @inlinable
-  func lookup(_ pointer: UnsafeMutableRawPointer) -> Entry? {
-    guard let index = _index(of: UInt(bitPattern: pointer)) else { return nil }
-    return _entries.unsafelyUnwrapped[index]
-  }
-
   /// Removes `pointer` and returns its entry, or nil if it is not live.
   @inlinable
   mutating func remove(_ pointer: UnsafeMutableRawPointer) -> Entry? {

@@ -24,17 +24,13 @@ internal enum _Pages {
   }
 }
 
-/// Test support: makes the next `count` page mappings fail as if the OS had no memory left.
-public func _failNextPageMappings(_ count: Int) {
-  regions_os_fail_next_maps(Int32(count))
-}
-
-/// The process allocator outside every region (see ``System``).
+/// The process allocator outside every region (see ``ProcessAllocator``).
 @usableFromInline
-internal enum _Ground {
+internal enum _ProcessAllocator {
   @usableFromInline @inline(never)
   static func allocate(byteCount: Int, alignment: Int) -> UnsafeMutableRawPointer? {
-    alignment <= 16 ? regions_ground_malloc(byteCount) : regions_ground_aligned(alignment, byteCount)
+    alignment <= 16
+      ? regions_ground_malloc(byteCount) : regions_ground_aligned(alignment, byteCount)
   }
 
   @usableFromInline @inline(never)
@@ -45,7 +41,7 @@ internal enum _Ground {
 
 /// Writes a message to standard error with one write(2): no buffering, and no allocation
 /// beyond the message itself.
-public func _writeToStandardError(_ message: String) {
+@usableFromInline package func _writeToStandardError(_ message: String) {
   var message = message
   message.withUTF8 { bytes in
     bytes.withMemoryRebound(to: CChar.self) { regions_write_stderr($0.baseAddress, $0.count) }
@@ -88,18 +84,21 @@ extension _Pages {
   @usableFromInline @inline(never)
   static func protect(_ pointer: UnsafeMutableRawPointer, byteCount: Int, accessible: Bool) {
     let result = regions_os_protect(pointer, byteCount, accessible)
-    precondition(
-      result == 0, "Regions: mprotect(\(pointer), \(byteCount)) failed, errno \(regions_errno())")
+    if !(result == 0) {
+      AllocationRequest.stop(
+        "Regions: mprotect(\(pointer), \(byteCount)) failed, errno \(regions_errno())")
+    }
   }
 }
 
-/// Page blocks from the enclosing region or the ground (the sources behind ``Pipe`` and
-/// ``Ground``). In hook mode the Regions runtime records them as spans of the region being
+/// Page blocks from the enclosing region or the ground (the sources behind ``OuterRegionPages`` and
+/// ``GroundPages``). In hook mode the Regions runtime records them as spans of the region being
 /// served; without it they are page-aligned blocks of the process allocator.
 @usableFromInline
 internal enum _OuterPages {
   @usableFromInline @inline(never)
-  static func acquire(byteCount: Int, alignment: Int, groundOnly: Bool) -> UnsafeMutableRawPointer? {
+  static func acquire(byteCount: Int, alignment: Int, groundOnly: Bool) -> UnsafeMutableRawPointer?
+  {
     regions_outer_acquire(byteCount, Swift.max(alignment, _Pages.size), groundOnly)
   }
 
@@ -108,11 +107,3 @@ internal enum _OuterPages {
     regions_outer_release(pointer, byteCount)
   }
 }
-
-/// Whether this build runs under ThreadSanitizer. Tests of layers called concurrently through
-/// one pointer (`Locked`, `PerThread`) skip themselves there: see Docs/Safety.md.
-public var _threadSanitizerIsActive: Bool { regions_thread_sanitizer() }
-
-/// Whether this build interposes the malloc family (false under ASan and TSan, whose own
-/// allocator is then the ground).
-public var _mallocHookIsCompiled: Bool { regions_hook_is_compiled() }

@@ -18,8 +18,9 @@ internal final class _TraceFile {
   /// Opens (creates or truncates) `path` and writes the format's first line.
   init(path: String) {
     let descriptor = path.withCString { regions_file_create($0) }
-    precondition(
-      descriptor >= 0, "Regions: Trace could not create \(path) (errno \(regions_errno()))")
+    if !(descriptor >= 0) {
+      AllocationRequest.stop("Regions: Trace could not create \(path) (errno \(regions_errno()))")
+    }
     guard let pages = _Pages.map(byteCount: Self.mappingSize, alignment: 16) else {
       preconditionFailure("Regions: Trace could not map its \(Self.mappingSize)-byte buffer")
     }

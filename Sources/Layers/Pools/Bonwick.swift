@@ -71,11 +71,12 @@ public struct Bonwick<Parent: Layer>: WrappingLayer {
     cachedSlabsPerBucket: Int = 2, bigCacheCapacity: Int = 8,
     @LayerBuilder parent: () -> Parent
   ) {
-    precondition(
-      cachedSlabsPerBucket >= 0, "Regions: Bonwick's cachedSlabsPerBucket must not be negative")
-    precondition(
-      (0...16).contains(bigCacheCapacity),
-      "Regions: Bonwick's bigCacheCapacity must be 0 through 16")
+    if !(cachedSlabsPerBucket >= 0) {
+      AllocationRequest.stop("Regions: Bonwick's cachedSlabsPerBucket must not be negative")
+    }
+    if !((0...16).contains(bigCacheCapacity)) {
+      AllocationRequest.stop("Regions: Bonwick's bigCacheCapacity must be 0 through 16")
+    }
     self.cachedSlabsPerBucket = cachedSlabsPerBucket
     self.bigCacheCapacity = bigCacheCapacity
     self.parent = parent()

@@ -44,7 +44,7 @@ public struct Buddy<Parent: Layer>: WrappingLayer {
   @usableFromInline internal let _baseAlignmentShift: Int
   @usableFromInline internal var _blocks = _BuddyBlocks()
   /// Large requests passed to the parent: address → byteCount, alignment.
-  @usableFromInline internal var _large = _BlockTable()
+  @usableFromInline internal var _large = _LargeBlocks()
 
   /// Blocks held from the parent.
   public var blockCount: Int { _blocks.count }
@@ -62,12 +62,17 @@ public struct Buddy<Parent: Layer>: WrappingLayer {
   ///   representable; stops the program otherwise.
   @inlinable
   public init(baseSize: Int, blockExponent: Int, @LayerBuilder parent: () -> Parent) {
-    precondition(baseSize >= 1, "Regions: Buddy's baseSize must be at least 1 (got \(baseSize))")
-    precondition(
-      (0...20).contains(blockExponent),
-      "Regions: Buddy's blockExponent must be 0 through 20 (got \(blockExponent))")
+    if !(baseSize >= 1) {
+      AllocationRequest.stop("Regions: Buddy's baseSize must be at least 1 (got \(baseSize))")
+    }
+    if !((0...20).contains(blockExponent)) {
+      AllocationRequest.stop(
+        "Regions: Buddy's blockExponent must be 0 through 20 (got \(blockExponent))")
+    }
     let (blockSize, overflow) = baseSize.multipliedReportingOverflow(by: 1 << blockExponent)
-    precondition(!overflow && blockSize <= Int.max / 2, "Regions: Buddy's block size is too large")
+    if !(!overflow && blockSize <= Int.max / 2) {
+      AllocationRequest.stop("Regions: Buddy's block size is too large")
+    }
     self.baseSize = baseSize
     self.blockExponent = blockExponent
     self.blockSize = blockSize
@@ -91,7 +96,7 @@ public struct Buddy<Parent: Layer>: WrappingLayer {
   public mutating func allocate(byteCount: Int, alignment: Int) -> UnsafeMutableRawPointer? {
     AllocationRequest.validate(byteCount: byteCount, alignment: alignment)
     guard let order = _order(byteCount: byteCount, alignment: alignment) else {
-      return _allocateLarge(byteCount: byteCount, alignment: alignment)
+      return _large.allocate(byteCount: byteCount, alignment: alignment, from: &parent)
     }
     return _allocateRun(order: order)
   }
@@ -118,7 +123,8 @@ public struct Buddy<Parent: Layer>: WrappingLayer {
     _ pointer: UnsafeMutableRawPointer, byteCount: Int, alignment: Int
   ) {
     guard let order = _order(byteCount: byteCount, alignment: alignment) else {
-      return _deallocateLarge(pointer, byteCount: byteCount, alignment: alignment)
+      return _large.deallocate(
+        pointer, byteCount: byteCount, alignment: alignment, to: &parent, layer: Self.self)
     }
     _deallocateRun(UInt(bitPattern: pointer), order: order)
   }
@@ -159,21 +165,6 @@ public struct Buddy<Parent: Layer>: WrappingLayer {
       blockSize: blockSize, exponent: blockExponent,
       parentByteCount: blockSize + _BuddyTree.byteCount(exponent: blockExponent),
       baseSize: baseSize)
-  }
-
-  @usableFromInline @inline(never)
-  internal mutating func _allocateLarge(byteCount: Int, alignment: Int) -> UnsafeMutableRawPointer?
-  {
-    return _large.allocateBooked(byteCount: byteCount, alignment: alignment, from: &parent)
-  }
-
-  @usableFromInline @inline(never)
-  internal mutating func _deallocateLarge(
-    _ pointer: UnsafeMutableRawPointer, byteCount: Int, alignment: Int
-  ) {
-    if !_large.deallocateBooked(pointer, byteCount: byteCount, alignment: alignment, to: &parent) {
-      _badDeallocation(UInt(bitPattern: pointer), order: 0, reason: "it is not a live large block")
-    }
   }
 
   /// Gives every block, the directory and every large block back to the parent, then resets

@@ -11,51 +11,53 @@
 ///   `a` takes the smallest class ≥ n whose lowest set bit is ≥ a (so 4 KiB-aligned requests
 ///   land in a multiple of 4 KiB). Blocks never split or merge, and never change class.
 /// - Refill: when a class's list is empty, a run of blocks (about 4 KiB
-///   worth, at least one) is cut from the current span, at the class's alignment (the lowest
+///   worth, at least one) is cut from the current slab, at the class's alignment (the lowest
 ///   set bit of its size, at most 4 KiB); the first is returned, the rest go on the list.
-///   Spans of `spanSize` bytes come from the parent, 4 KiB aligned, and are given back only
+///   Slabs of `slabSize` bytes come from the parent, 4 KiB aligned, and are given back only
 ///   by `reset`: like Kingsley's, a class's free memory serves only that class.
 /// - Large requests: over 32 KiB, or aligned beyond 4 KiB, go to the parent as they are,
 ///   booked in a table whose storage comes from the parent (so `reset` gives them back).
 /// - Memory overhead: rounding up to the class: under 20 % of the block above 128 B, under 16 bytes below, 16 bytes
-///   per span, the unused tail of each span, and every free block of every class.
+///   per slab, the unused tail of each slab, and every free block of every class.
 /// - Complexity: O(1) allocate and deallocate for class sizes (a list pop or push); a refill
-///   O(blocks in the run) plus, for a new span, a parent call. Alignments above 16 add a
-///   short class search. `reset` O(spans + large blocks).
-/// - Failure: returns nil when the parent refuses a span, a large block or table storage.
-/// - Bad input: `spanSize` below 64 KiB stops the program at `init`; requests failing
+///   O(blocks in the run) plus, for a new slab, a parent call. Alignments above 16 add a
+///   short class search. `reset` O(slabs + large blocks).
+/// - Failure: returns nil when the parent refuses a slab, a large block or table storage.
+/// - Bad input: `slabSize` below 64 KiB stops the program at `init`; requests failing
 ///   ``AllocationRequest/validate(byteCount:alignment:)`` stop it; a large block SizeClasses
 ///   did not hand out stops it with a message. Small blocks carry no header: deallocating
 ///   with a wrong size or twice corrupts the lists; put ``Check`` above to catch that.
 public struct SizeClasses<Parent: Layer>: WrappingLayer {
   /// The layer this one gets its memory from.
   public var parent: Parent
-  /// Bytes in each span requested from the parent.
-  public let spanSize: Int
+  /// Bytes in each slab requested from the parent.
+  public let slabSize: Int
   @usableFromInline internal var _lists = InlineArray<40, UInt>(repeating: 0)
   @usableFromInline internal var _cursor: UInt = 0
   @usableFromInline internal var _limit: UInt = 0
-  /// The newest span; each span's last 16 bytes link to the one before.
-  @usableFromInline internal var _spans: UInt = 0
-  @usableFromInline internal var _spanCount = 0
-  @usableFromInline internal var _spansRequested = 0
-  @usableFromInline internal var _large = _BlockTable()
+  /// The newest slab; each slab's last 16 bytes link to the one before.
+  @usableFromInline internal var _slabs: UInt = 0
+  @usableFromInline internal var _slabCount = 0
+  @usableFromInline internal var _slabsRequested = 0
+  @usableFromInline internal var _large = _LargeBlocks()
 
-  /// Spans held from the parent.
-  public var spanCount: Int { _spanCount }
-  /// Spans requested from the parent so far (survives `reset`).
-  public var spansRequested: Int { _spansRequested }
+  /// Slabs held from the parent.
+  public var slabCount: Int { _slabCount }
+  /// Slabs requested from the parent so far (survives `reset`).
+  public var slabsRequested: Int { _slabsRequested }
   /// Large requests passed to the parent and not yet deallocated.
   public var largeBlockCount: Int { _large.count }
 
-  /// A segregated-fits allocator over `parent`, asking it for `spanSize`-byte spans.
+  /// A segregated-fits allocator over `parent`, asking it for `slabSize`-byte slabs.
   ///
-  /// - Precondition: `spanSize >= 65536`.
+  /// - Precondition: `slabSize >= 65536`.
   @inlinable
-  public init(spanSize: Int = 1 << 18, @LayerBuilder parent: () -> Parent) {
-    precondition(
-      spanSize >= 65536, "Regions: SizeClasses' spanSize must be at least 64 KiB (got \(spanSize))")
-    self.spanSize = spanSize & ~15
+  public init(slabSize: Int = 1 << 18, @LayerBuilder parent: () -> Parent) {
+    if !(slabSize >= 65536) {
+      AllocationRequest.stop(
+        "Regions: SizeClasses' slabSize must be at least 64 KiB (got \(slabSize))")
+    }
+    self.slabSize = slabSize & ~15
     self.parent = parent()
   }
 
@@ -85,7 +87,7 @@ public struct SizeClasses<Parent: Layer>: WrappingLayer {
   public mutating func allocate(byteCount: Int, alignment: Int) -> UnsafeMutableRawPointer? {
     AllocationRequest.validate(byteCount: byteCount, alignment: alignment)
     guard let index = _SizeClass.index(byteCount: byteCount, alignment: alignment) else {
-      return _allocateLarge(byteCount: byteCount, alignment: alignment)
+      return _large.allocate(byteCount: byteCount, alignment: alignment, from: &parent)
     }
     let block = _lists[index]
     if _fastPath(block != 0) {
@@ -104,13 +106,13 @@ public struct SizeClasses<Parent: Layer>: WrappingLayer {
     var start = (_cursor &+ mask) & ~mask
     var count = start <= _limit ? Swift.min(wanted, (_limit &- start) / size) : 0
     if count == 0 {
-      guard let span = parent.allocate(byteCount: spanSize, alignment: 4096) else { return nil }
-      let trailer = span + spanSize - 16
-      trailer.storeBytes(of: _spans, as: UInt.self)
-      _spans = UInt(bitPattern: span)
-      _spanCount += 1
-      _spansRequested += 1
-      _cursor = UInt(bitPattern: span)
+      guard let slab = parent.allocate(byteCount: slabSize, alignment: 4096) else { return nil }
+      let trailer = slab + slabSize - 16
+      trailer.storeBytes(of: _slabs, as: UInt.self)
+      _slabs = UInt(bitPattern: slab)
+      _slabCount += 1
+      _slabsRequested += 1
+      _cursor = UInt(bitPattern: slab)
       _limit = UInt(bitPattern: trailer)
       start = _cursor
       count = Swift.min(wanted, (_limit &- start) / size)
@@ -131,40 +133,26 @@ public struct SizeClasses<Parent: Layer>: WrappingLayer {
     _ pointer: UnsafeMutableRawPointer, byteCount: Int, alignment: Int
   ) {
     guard let index = _SizeClass.index(byteCount: byteCount, alignment: alignment) else {
-      return _deallocateLarge(pointer, byteCount: byteCount, alignment: alignment)
+      return _large.deallocate(
+        pointer, byteCount: byteCount, alignment: alignment, to: &parent, layer: Self.self)
     }
     pointer.storeBytes(of: _lists[index], as: UInt.self)
     _lists[index] = UInt(bitPattern: pointer)
   }
 
-  @usableFromInline @inline(never)
-  internal mutating func _allocateLarge(byteCount: Int, alignment: Int) -> UnsafeMutableRawPointer?
-  {
-    return _large.allocateBooked(byteCount: byteCount, alignment: alignment, from: &parent)
-  }
-
-  @usableFromInline @inline(never)
-  internal mutating func _deallocateLarge(
-    _ pointer: UnsafeMutableRawPointer, byteCount: Int, alignment: Int
-  ) {
-    if !_large.deallocateBooked(pointer, byteCount: byteCount, alignment: alignment, to: &parent) {
-      _BlockTable._notALargeBlock(pointer, byteCount: byteCount, layer: Self.self)
-    }
-  }
-
-  /// Gives every span and every large block back to the parent, then resets the parent.
+  /// Gives every slab and every large block back to the parent, then resets the parent.
   public mutating func reset() {
-    var span = _spans
-    while span != 0 {
-      let next = UnsafeRawPointer(bitPattern: span &+ UInt(spanSize) &- 16).unsafelyUnwrapped
+    var slab = _slabs
+    while slab != 0 {
+      let next = UnsafeRawPointer(bitPattern: slab &+ UInt(slabSize) &- 16).unsafelyUnwrapped
         .load(as: UInt.self)
       parent.deallocate(
-        UnsafeMutableRawPointer(bitPattern: span).unsafelyUnwrapped, byteCount: spanSize,
+        UnsafeMutableRawPointer(bitPattern: slab).unsafelyUnwrapped, byteCount: slabSize,
         alignment: 4096)
-      span = next
+      slab = next
     }
-    _spans = 0
-    _spanCount = 0
+    _slabs = 0
+    _slabCount = 0
     _cursor = 0
     _limit = 0
     _lists = InlineArray(repeating: 0)
@@ -174,7 +162,7 @@ public struct SizeClasses<Parent: Layer>: WrappingLayer {
 
   public func appendReport(to lines: inout [String]) {
     lines.append(
-      "SizeClasses(spanSize: \(spanSize)): \(_spanCount) spans held, \(_spansRequested) requested so far, \(_large.count) large blocks live"
+      "SizeClasses(slabSize: \(slabSize)): \(_slabCount) slabs held, \(_slabsRequested) requested so far, \(_large.count) large blocks live"
     )
     parent.appendReport(to: &lines)
   }

@@ -12,15 +12,22 @@ public enum AllocationRequest {
     }
   }
 
-  // Note: fatalError, not preconditionFailure: an optimized build drops a precondition's
-  // message, and these stops must say what was wrong in release builds too.
+  /// Stops the program with `message`, in every build configuration: the one way built-in
+  /// layers stop on bad input, and the one to use in your own layers.
+  ///
+  /// `precondition` drops its message in optimized builds; this keeps it. Call it on an
+  /// `@inline(never)` path (or outside the allocation path): building the message allocates.
+  @inline(never)
+  public static func stop(_ message: @autoclosure () -> String) -> Never {
+    fatalError(message())
+  }
+
   @usableFromInline @inline(never)
   internal static func _invalid(byteCount: Int, alignment: Int) -> Never {
     if byteCount < 0 {
-      fatalError("Regions: byteCount must not be negative (got \(byteCount))")
+      stop("Regions: byteCount must not be negative (got \(byteCount))")
     }
-    fatalError(
-      "Regions: alignment must be a positive power of two (got \(alignment))")
+    stop("Regions: alignment must be a positive power of two (got \(alignment))")
   }
 
   /// `value` rounded up to a multiple of `alignment` (a power of two).
@@ -43,6 +50,6 @@ public enum AllocationRequest {
 
   @usableFromInline @inline(never)
   internal static func _overflow(_ a: Int, _ b: Int) -> Never {
-    fatalError("Regions: size arithmetic overflows (\(a) + \(b)): the request is too large")
+    stop("Regions: size arithmetic overflows (\(a) + \(b)): the request is too large")
   }
 }

@@ -1,7 +1,7 @@
 /// A composable allocator: a value that hands out and takes back blocks of memory.
 ///
 /// Most layers wrap a *parent* layer they get memory from (see ``WrappingLayer``); *source*
-/// layers such as ``Mmap`` and ``System`` have none. Layers compose statically: the
+/// layers such as ``Mmap`` and ``ProcessAllocator`` have none. Layers compose statically: the
 /// declared stack `Stats { Chunk(4096) { Mmap() } }` *is* the type
 /// `Stats<Chunk<Mmap>>`, and a release build inlines the whole allocation path.
 ///
@@ -66,7 +66,7 @@ extension Layer {
 }
 
 /// The name of a layer type without its generic arguments: `Chunk` for `Chunk<Mmap>`.
-public func _layerName(_ type: Any.Type) -> String {
+package func _layerName(_ type: Any.Type) -> String {
   let full = _typeName(type, qualified: false)
   if let bracket = full.firstIndex(of: "<") { return String(full[..<bracket]) }
   return full

@@ -6,8 +6,8 @@
 @resultBuilder
 public enum LayerBuilder {
   /// Each statement of a block must be a layer. Giving it that context also resolves names
-  /// other modules share: with Foundation imported, `Pipe()` in a block is this package's
-  /// ``Pipe`` layer, not Foundation's `Pipe`.
+  /// other modules share: with Foundation imported, `OuterRegionPages()` in a block is this package's
+  /// ``OuterRegionPages`` layer, not Foundation's `OuterRegionPages`.
   @inlinable
   public static func buildExpression<L: Layer>(_ layer: L) -> L { layer }
 
@@ -25,7 +25,8 @@ public enum LayerBuilder {
   /// A block with two or more layers does not compile.
   @available(
     *, unavailable,
-    message: "a layer has exactly one parent: put one layer in this block and nest the others inside it"
+    message:
+      "a layer has exactly one parent: put one layer in this block and nest the others inside it"
   )
   public static func buildBlock<First: Layer, Second: Layer, each Rest: Layer>(
     _ first: First, _ second: Second, _ rest: repeat each Rest

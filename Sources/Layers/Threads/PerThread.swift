@@ -48,8 +48,9 @@ public struct PerThread<Parent: Layer>: Layer {
   /// - Parameter slots: how many per-thread parents to keep; rounded up to a power of two.
   /// - Precondition: `1 <= slots <= 4096`, and the OS maps the table; stops otherwise.
   public init(slots: Int = 64, @LayerBuilder parent: () -> Parent) {
-    precondition(
-      (1...4096).contains(slots), "Regions: PerThread needs 1 to 4096 slots (got \(slots))")
+    if !((1...4096).contains(slots)) {
+      AllocationRequest.stop("Regions: PerThread needs 1 to 4096 slots (got \(slots))")
+    }
     let count = 1 << (Int.bitWidth - (slots - 1).leadingZeroBitCount)
     _table = _SlotTable(prototype: parent(), slotCount: count + 1)
     _slots = _table.base

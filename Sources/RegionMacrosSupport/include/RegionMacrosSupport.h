@@ -40,7 +40,7 @@ int regions_os_unmap(void *address, size_t byte_count);
 /// Tells the OS it may drop the contents of these pages (they read back as zero).
 int regions_os_discard(void *address, size_t byte_count);
 
-/// Sets the protection of pages: `writable` false makes them inaccessible.
+/// Sets the protection of pages: `accessible` false makes them inaccessible (any access faults).
 int regions_os_protect(void *address, size_t byte_count, bool accessible);
 
 /// Copies `count` bytes from `address` into `buffer` without faulting: false if any of the
@@ -212,7 +212,7 @@ typedef struct {
   void *(*acquire)(size_t byte_count, size_t alignment);
   void (*release)(void *address, size_t byte_count);
   /// Pages from the region enclosing the one being served (or the ground when
-  /// `ground_only`, or when there is none): the sources Pipe and Ground.
+  /// `ground_only`, or when there is none): the sources OuterRegionPages and GroundPages.
   void *(*acquire_outer)(size_t byte_count, size_t alignment, bool ground_only);
   void (*release_outer)(void *address, size_t byte_count);
 } regions_page_routes;
@@ -249,12 +249,6 @@ static inline void regions_atomic_store_pointer(void **slot, void *value) {
 static inline bool regions_atomic_cas_pointer(void **slot, void *expected, void *desired) {
   return __atomic_compare_exchange_n(slot, &expected, desired, false, __ATOMIC_ACQ_REL,
                                      __ATOMIC_ACQUIRE);
-}
-static inline long regions_atomic_add(long *word, long delta) {
-  return __atomic_add_fetch(word, delta, __ATOMIC_ACQ_REL);
-}
-static inline long regions_atomic_load(const long *word) {
-  return __atomic_load_n((long *)word, __ATOMIC_ACQUIRE);
 }
 // MARK: - Program break
 

@@ -34,6 +34,7 @@ struct _BlockHeader {
 
   static func markFreed(_ user: UnsafeMutableRawPointer) {
     let packed = user.load(fromByteOffset: -8, as: UInt.self)
-    user.storeBytes(of: freedTag << 48 | (packed & 0xFFFF_FFFF_FFFF), toByteOffset: -8, as: UInt.self)
+    user.storeBytes(
+      of: freedTag << 48 | (packed & 0xFFFF_FFFF_FFFF), toByteOffset: -8, as: UInt.self)
   }
 }

@@ -12,13 +12,18 @@ enum _Failure {
       """)
   }
 
-  static func badPointer(_ pointer: UnsafeMutableRawPointer, span: _SpanPointer, what: StaticString, freed: Bool) -> Never {
-    let owner = span.pointee.core.pointee.node.map {
-      Unmanaged<_RegionNode>.fromOpaque($0).takeUnretainedValue().stackName
-    } ?? "a closed region"
+  static func badPointer(
+    _ pointer: UnsafeMutableRawPointer, span: _SpanPointer, what: StaticString, freed: Bool
+  ) -> Never {
+    let owner =
+      span.pointee.core.pointee.node.map {
+        Unmanaged<_RegionNode>.fromOpaque($0).takeUnretainedValue().stackName
+      } ?? "a closed region"
     if freed {
       fatalError("Regions: \(what)(\(pointer)): double free of a block of \(owner)")
     }
-    fatalError("Regions: \(what)(\(pointer)): not the start of a live block, though it lies in pages of \(owner)")
+    fatalError(
+      "Regions: \(what)(\(pointer)): not the start of a live block, though it lies in pages of \(owner)"
+    )
   }
 }

@@ -97,21 +97,26 @@ enum _Hook {
     return nil
   }
 
-  static let allocate: @convention(c) (Int, Int, UnsafeMutablePointer<Bool>?) -> UnsafeMutableRawPointer? = {
-    byteCount, alignment, toGround in
-    var ground = false
-    let block = allocate(from: boundRegion(), byteCount: byteCount, alignment: alignment, toGround: &ground)
-    toGround?.pointee = ground
-    return block
-  }
+  static let allocate:
+    @convention(c) (Int, Int, UnsafeMutablePointer<Bool>?) -> UnsafeMutableRawPointer? = {
+      byteCount, alignment, toGround in
+      var ground = false
+      let block = allocate(
+        from: boundRegion(), byteCount: byteCount, alignment: alignment, toGround: &ground)
+      toGround?.pointee = ground
+      return block
+    }
 
   /// The live header of a region block, or a stop with a message for anything else inside
   /// region pages (a double free, an interior pointer).
   @inline(__always)
-  static func liveHeader(_ pointer: UnsafeMutableRawPointer, _ span: _SpanPointer, _ what: StaticString) -> _BlockHeader {
+  static func liveHeader(
+    _ pointer: UnsafeMutableRawPointer, _ span: _SpanPointer, _ what: StaticString
+  ) -> _BlockHeader {
     let header = _BlockHeader.read(pointer)
     if header.tag != _BlockHeader.liveTag {
-      _Failure.badPointer(pointer, span: span, what: what, freed: header.tag == _BlockHeader.freedTag)
+      _Failure.badPointer(
+        pointer, span: span, what: what, freed: header.tag == _BlockHeader.freedTag)
     }
     return header
   }
@@ -126,7 +131,7 @@ enum _Hook {
   }
 
   /// Runs `body` with the thread marked inside the hook, for calls into the hook's routes
-  /// from outside the hook (explicit mode's Pipe and Ground).
+  /// from outside the hook (explicit mode's OuterRegionPages and GroundPages).
   @inline(__always)
   static func insideHook<R>(_ body: () -> R) -> R {
     let wasInside = regions_hook_set_inside(true)
@@ -157,18 +162,20 @@ enum _Hook {
 
   /// Grows or shrinks a region block. It stays in place when it fits; otherwise it moves to
   /// its owner (if still open) or to where a malloc from here would go.
-  static let reallocate: @convention(c) (UnsafeMutableRawPointer?, Int) -> UnsafeMutableRawPointer? = {
-    pointer, byteCount in
-    guard let pointer, let span = _PageMap.span(containing: pointer) else { return nil }
-    let header = liveHeader(pointer, span, "realloc")
-    if byteCount <= header.byteCount { return pointer }
-    let owner = span.pointee.core.pointee.node
-    var ground = false
-    var moved = allocate(from: owner ?? boundRegion(), byteCount: byteCount, alignment: 16, toGround: &ground)
-    if ground { moved = regions_ground_malloc(byteCount) }
-    guard let moved else { return nil }
-    moved.copyMemory(from: pointer, byteCount: header.byteCount)
-    _ = deallocate(pointer)
-    return moved
-  }
+  static let reallocate:
+    @convention(c) (UnsafeMutableRawPointer?, Int) -> UnsafeMutableRawPointer? = {
+      pointer, byteCount in
+      guard let pointer, let span = _PageMap.span(containing: pointer) else { return nil }
+      let header = liveHeader(pointer, span, "realloc")
+      if byteCount <= header.byteCount { return pointer }
+      let owner = span.pointee.core.pointee.node
+      var ground = false
+      var moved = allocate(
+        from: owner ?? boundRegion(), byteCount: byteCount, alignment: 16, toGround: &ground)
+      if ground { moved = regions_ground_malloc(byteCount) }
+      guard let moved else { return nil }
+      moved.copyMemory(from: pointer, byteCount: header.byteCount)
+      _ = deallocate(pointer)
+      return moved
+    }
 }

@@ -17,7 +17,9 @@ enum _PageMap {
   nonisolated(unsafe) static var _directory: UnsafeMutablePointer<UnsafeMutableRawPointer?>? = nil
 
   @inline(__always)
-  static var directory: UnsafeMutablePointer<UnsafeMutableRawPointer?> { _directory.unsafelyUnwrapped }
+  static var directory: UnsafeMutablePointer<UnsafeMutableRawPointer?> {
+    _directory.unsafelyUnwrapped
+  }
 
   /// Maps the directory (once, before the first region opens).
   static func start() {
@@ -36,7 +38,8 @@ enum _PageMap {
     guard bits >> 47 == 0, _directory != nil else { return nil }
     let slot = directory + Int(bits >> UInt(leafShift))
     guard let leaf = regions_atomic_load_pointer(slot) else { return nil }
-    let entry = leaf.assumingMemoryBound(to: UnsafeMutableRawPointer?.self)
+    let entry =
+      leaf.assumingMemoryBound(to: UnsafeMutableRawPointer?.self)
       + Int((bits >> UInt(pageShift)) & UInt(leafEntries - 1))
     guard let span = regions_atomic_load_pointer(entry) else { return nil }
     return span.assumingMemoryBound(to: _Span.self)
@@ -45,7 +48,9 @@ enum _PageMap {
   /// Points every page of `[base, base + byteCount)` at `span` (nil to clear).
   static func set(_ base: UnsafeRawPointer, byteCount: Int, to span: _SpanPointer?) {
     let first = UInt(bitPattern: base)
-    precondition(first >> 47 == 0, "Regions: span address \(base) lies outside the 47-bit page map")
+    if !(first >> 47 == 0) {
+      AllocationRequest.stop("Regions: span address \(base) lies outside the 47-bit page map")
+    }
     let pages = (byteCount + (1 << pageShift) - 1) >> pageShift
     let value = span.map { UnsafeMutableRawPointer($0) }
     for page in 0..<pages {

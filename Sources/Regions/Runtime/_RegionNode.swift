@@ -1,7 +1,7 @@
 import RegionMacrosSupport
 
-/// A region as the task-local binding holds it: its parent (the next region out), its core,
-/// and, in the generic subclass, its stack. Bindings retain it, so an unstructured `Task {}`
+/// A region as the task-local binding holds it: its parent (the next region out), its core
+/// and its stack (type-erased behind `_StackOperations`). Bindings retain it, so an unstructured `Task {}`
 /// that outlives the scope can still walk from it to the next open region out.
 @usableFromInline
 final class _RegionNode: @unchecked Sendable {
@@ -112,7 +112,7 @@ final class _RegionNode: @unchecked Sendable {
   @inline(never)
   func _foreignBlock(_ base: UnsafeMutableRawPointer) -> Never {
     fatalError(
-      "Regions: the stack \(stackName) returned \(base), which is not in pages it mapped while serving this region. In hook mode a region's stack must take its memory from a page source (Mmap); System() and other sources serve explicit mode only."
+      "Regions: the stack \(stackName) returned \(base), which is not in pages it mapped while serving this region. In hook mode a region's stack must take its memory from a page source (Mmap); ProcessAllocator() and other sources serve explicit mode only."
     )
   }
 
@@ -121,7 +121,8 @@ final class _RegionNode: @unchecked Sendable {
   func unserve(_ user: UnsafeMutableRawPointer, header: _BlockHeader) {
     let previousServing = regions_serving_region()
     regions_set_serving_region(core)
-    _stackDeallocate(user - header.offset, byteCount: header.stackByteCount, alignment: header.alignment)
+    _stackDeallocate(
+      user - header.offset, byteCount: header.stackByteCount, alignment: header.alignment)
     regions_set_serving_region(previousServing)
   }
 
@@ -140,4 +141,3 @@ final class _RegionNode: @unchecked Sendable {
     regions_hook_open_regions_add(-1)
   }
 }
-

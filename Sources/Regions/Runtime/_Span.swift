@@ -7,9 +7,9 @@ struct _Span {
   enum Source {
     /// Mapped from the OS (Mmap, and any layer using `_Pages`).
     case pages
-    /// A block of the enclosing region (Pipe): its pages lie inside a span of that region.
+    /// A block of the enclosing region (OuterRegionPages): its pages lie inside a span of that region.
     case outerRegion
-    /// A page-aligned block of the ground allocator (Ground, or Pipe with no region out).
+    /// A page-aligned block of the ground allocator (GroundPages, or OuterRegionPages with no region out).
     case ground
   }
 
@@ -32,10 +32,14 @@ typealias _SpanPointer = UnsafeMutablePointer<_Span>
 enum _Spans {
   /// Maps pages; while a region is being served on this thread (its lock held), records them
   /// as a span of that region.
-  static let acquire: @convention(c) (Int, Int) -> UnsafeMutableRawPointer? = { byteCount, alignment in
-    guard let serving = regions_serving_region() else { return regions_os_map(byteCount, alignment) }
-    guard let pointer = _PageCache.take(byteCount: byteCount, alignment: alignment)
-      ?? regions_os_map(byteCount, alignment)
+  static let acquire: @convention(c) (Int, Int) -> UnsafeMutableRawPointer? = {
+    byteCount, alignment in
+    guard let serving = regions_serving_region() else {
+      return regions_os_map(byteCount, alignment)
+    }
+    guard
+      let pointer = _PageCache.take(byteCount: byteCount, alignment: alignment)
+        ?? regions_os_map(byteCount, alignment)
     else { return nil }
     register(
       pointer, byteCount: byteCount, core: serving.assumingMemoryBound(to: _RegionCore.self),
@@ -50,7 +54,8 @@ enum _Spans {
   ) {
     let span = _groundAllocate(MemoryLayout<_Span>.size).bindMemory(to: _Span.self, capacity: 1)
     span.initialize(
-      to: _Span(base: pointer, byteCount: byteCount, core: core, source: source, outerSpan: outerSpan))
+      to: _Span(
+        base: pointer, byteCount: byteCount, core: core, source: source, outerSpan: outerSpan))
     core.pointee.references += 1
     core.pointee.liveSpans += 1
     _PageMap.set(pointer, byteCount: byteCount, to: span)
@@ -61,15 +66,18 @@ enum _Spans {
 
   /// Gives pages back: to the OS at once, unless they are a span with live blocks, which is
   /// withheld until its last block is freed.
-  static let release: @convention(c) (UnsafeMutableRawPointer?, Int) -> Void = { pointer, byteCount in
+  static let release: @convention(c) (UnsafeMutableRawPointer?, Int) -> Void = {
+    pointer, byteCount in
     guard let pointer else { return }
     guard let span = _PageMap.span(containing: pointer) else {
       regions_os_unmap(pointer, byteCount)
       return
     }
-    precondition(
-      span.pointee.base == pointer && span.pointee.byteCount == byteCount,
-      "Regions: a layer gave back \(byteCount) bytes at \(pointer), which is not the span it was given")
+    if !(span.pointee.base == pointer && span.pointee.byteCount == byteCount) {
+      AllocationRequest.stop(
+        "Regions: a layer gave back \(byteCount) bytes at \(pointer), which is not the span it was given"
+      )
+    }
     // The caller is a layer of the span's region, running under that region's lock.
     if span.pointee.liveBlocks > 0 {
       span.pointee.isWithheld = true
@@ -116,7 +124,7 @@ enum _Spans {
   }
 }
 
-/// The routes behind Pipe and Ground: page blocks from the enclosing region or the ground,
+/// The routes behind OuterRegionPages and GroundPages: page blocks from the enclosing region or the ground,
 /// recorded as spans of the region being served so its blocks can be traced back.
 enum _OuterSpans {
   static let acquire: @convention(c) (Int, Int, Bool) -> UnsafeMutableRawPointer? = {
@@ -136,7 +144,9 @@ enum _OuterSpans {
     }
     let core = serving.assumingMemoryBound(to: _RegionCore.self)
     if !groundOnly, let node = core.pointee.node {
-      let parentBits = Unmanaged<_RegionNode>.fromOpaque(node)._withUnsafeGuaranteedRef { $0.parentBits }
+      let parentBits = Unmanaged<_RegionNode>.fromOpaque(node)._withUnsafeGuaranteedRef {
+        $0.parentBits
+      }
       var toGround = false
       // Takes the enclosing region's lock while holding this one's: always inner, then outer.
       let block = _Hook.allocate(
@@ -154,7 +164,8 @@ enum _OuterSpans {
     return block
   }
 
-  static let release: @convention(c) (UnsafeMutableRawPointer?, Int) -> Void = { pointer, byteCount in
+  static let release: @convention(c) (UnsafeMutableRawPointer?, Int) -> Void = {
+    pointer, byteCount in
     guard let pointer else { return }
     if let span = _PageMap.span(containing: pointer), span.pointee.base == pointer,
       span.pointee.source != .pages

@@ -5,7 +5,8 @@
 @usableFromInline
 struct _StackOperations {
   @usableFromInline let allocate: (UnsafeMutableRawPointer, Int, Int) -> UnsafeMutableRawPointer?
-  @usableFromInline let deallocate: (UnsafeMutableRawPointer, UnsafeMutableRawPointer, Int, Int) -> Void
+  @usableFromInline let deallocate:
+    (UnsafeMutableRawPointer, UnsafeMutableRawPointer, Int, Int) -> Void
   @usableFromInline let reset: (UnsafeMutableRawPointer) -> Void
   @usableFromInline let report: (UnsafeMutableRawPointer) -> String
   @usableFromInline let isThreadSafe: Bool

@@ -1,0 +1,1 @@
+../../../Examples/binarytree/main.swift

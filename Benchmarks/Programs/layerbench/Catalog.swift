@@ -1,0 +1,81 @@
+// layerbench: one row per catalog layer (Docs/Layers.md), allocate+deallocate pairs.
+//
+// Parents: the pools (Bonwick, Buddy, FreeList, SizeClasses) draw their slabs, blocks and spans
+// from `Mmap()`; every layer that wraps a parent without carving memory of its own (Locked,
+// PerThread, Align, Zero, Limit, Trace, and the primary or small stack of Fallback and BySize)
+// wraps `Chunk(65536) { Mmap() }`, whose own pair is the `Chunk(65536) { Mmap() }` row; Guard,
+// whose quarantine gives blocks back out of order, wraps `SizeClasses { Mmap() }`, which reuses
+// them. Pools are measured with one other block of the same size live (allocated before the
+// timed loop), so that a pool which gives wholly free memory back at once (Buddy, FreeList)
+// is measured in its steady state, not mapping and unmapping a block per pair.
+import Layers
+
+/// Pairs through any layer. Generic but `@inline(never)`: the optimizer still specializes it
+/// for every stack it is called with, so each row's loop is concrete code.
+@inline(never)
+func catalogPairs<L: Layer>(_ layer: inout L, byteCount: Int, iterations: Int) -> UInt {
+  pairs(&layer, byteCount: byteCount, iterations: iterations)
+}
+
+/// A row: the layer as the table names it, and a runner over a fresh stack.
+func catalogRow<L: Layer>(
+  _ name: String, byteCount: Int, anchored: Bool = false, _ make: @escaping () -> L
+) -> Configuration {
+  Configuration(
+    layer: name, byteCount: byteCount,
+    run: pairRunner(make, catalogPairs, byteCount: byteCount, anchored: anchored))
+}
+
+/// The catalog's rows for one block size.
+func catalogConfigurations(byteCount: Int) -> [Configuration] {
+  [
+    catalogRow("Sbrk()", byteCount: byteCount, anchored: true) { Sbrk() },
+    catalogRow("Bonwick { Mmap() }", byteCount: byteCount, anchored: true) {
+      Bonwick { Mmap() }
+    },
+    catalogRow(
+      "Buddy(baseSize: 16, blockExponent: 12) { Mmap() }", byteCount: byteCount, anchored: true
+    ) { Buddy(baseSize: 16, blockExponent: 12) { Mmap() } },
+    catalogRow("FreeList { Mmap() }", byteCount: byteCount, anchored: true) {
+      FreeList { Mmap() }
+    },
+    catalogRow("SizeClasses { Mmap() }", byteCount: byteCount, anchored: true) {
+      SizeClasses { Mmap() }
+    },
+    catalogRow("Locked { Chunk(65536) { Mmap() } }", byteCount: byteCount) {
+      Locked { Chunk(65536) { Mmap() } }
+    },
+    catalogRow("PerThread { Chunk(65536) { Mmap() } }", byteCount: byteCount) {
+      PerThread { Chunk(65536) { Mmap() } }
+    },
+    catalogRow("Align(64) { Chunk(65536) { Mmap() } }", byteCount: byteCount) {
+      Align(64) { Chunk(65536) { Mmap() } }
+    },
+    catalogRow("Zero { Chunk(65536) { Mmap() } }", byteCount: byteCount) {
+      Zero { Chunk(65536) { Mmap() } }
+    },
+    catalogRow("Guard { SizeClasses { Mmap() } }", byteCount: byteCount, anchored: true) {
+      Guard { SizeClasses { Mmap() } }
+    },
+    catalogRow("Limit(bytes: 1 << 30) { Chunk(65536) { Mmap() } }", byteCount: byteCount) {
+      Limit(bytes: 1 << 30) { Chunk(65536) { Mmap() } }
+    },
+    catalogRow("Fallback { Chunk(65536) { … } } otherwise: { Mmap() }", byteCount: byteCount) {
+      Fallback {
+        Chunk(65536) { Mmap() }
+      } otherwise: {
+        Mmap()
+      }
+    },
+    catalogRow("BySize(threshold: 4096) { Chunk(65536) { … } } above: …", byteCount: byteCount) {
+      BySize(threshold: 4096) {
+        Chunk(65536) { Mmap() }
+      } above: {
+        Mmap()
+      }
+    },
+    catalogRow("Trace(to: \"/dev/null\") { Chunk(65536) { Mmap() } }", byteCount: byteCount) {
+      Trace(to: "/dev/null") { Chunk(65536) { Mmap() } }
+    },
+  ]
+}

@@ -1,0 +1,13 @@
+import RegionMacrosSupport
+
+// Counters for the package's tests and benchmarks: package access, not public API.
+
+extension Region {
+  /// Allocations the hook sent to the ground because the thread was already inside the hook
+  /// (each one a would-be recursion). After warm-up it stays flat while regions serve
+  /// allocations; tests assert that.
+  package static var _hookReentries: Int { Int(regions_hook_reentries()) }
+
+  /// Biased region locks revoked so far (a region first touched by a second thread).
+  package static var _lockRevocations: Int { Int(regions_region_lock_revocations()) }
+}
