@@ -125,6 +125,21 @@ func run(_ place: Place, byteCount: Int, operations: Int) async -> (UInt64, UInt
   }
 }
 
+/// `--profile PLACE [PAIRS]`: runs PAIRS (default 200,000) pairs of 64 bytes in one place, once,
+/// without calibration or rounds: the loop to count under callgrind
+/// (`--toggle-collect='*processMallocPairs*'`, or `'*libcPairs*'` for glibc).
+if let index = CommandLine.arguments.firstIndex(of: "--profile") {
+  let arguments = CommandLine.arguments
+  guard index + 1 < arguments.count, let place = Place(rawValue: arguments[index + 1]) else {
+    print("hookbench: --profile needs a place: " + Place.allCases.map(\.rawValue).joined(separator: ", "))
+    exit(2)
+  }
+  let pairs = index + 2 < arguments.count ? Int(arguments[index + 2]) ?? 200_000 : 200_000
+  let (elapsed, sum) = await run(place, byteCount: 64, operations: pairs)
+  print("\(place.rawValue): \(pairs) pairs, \(Double(elapsed) / Double(pairs)) ns per pair (checksum \(sum % 10))")
+  exit(0)
+}
+
 let quick = CommandLine.arguments.contains("--quick")
 let tabSeparated = CommandLine.arguments.contains("--tsv")
 let rounds = quick ? 3 : 9
