@@ -1,12 +1,15 @@
-// The futex-based lock behind regions_lock_t. States: 0 unlocked, 1 locked, 2 locked with
-// waiters (Drepper, "Futexes Are Tricky", mutex 2).
+// Locks: the futex lock behind regions_lock_t (states 0 unlocked, 1 locked, 2 locked with
+// waiters; Drepper, "Futexes Are Tricky", mutex 2) and the biased region lock, with the
+// per-thread records that name a lock's owner.
 #define _GNU_SOURCE
 #include "RegionMacrosSupport.h"
 
 #include <linux/futex.h>
 #include <linux/membarrier.h>
+#include <pthread.h>
 #include <stdatomic.h>
 #include <sys/syscall.h>
+#include <time.h>
 #include <unistd.h>
 
 static void futex_wait(regions_lock_t *lock, uint32_t value) {
@@ -21,8 +24,7 @@ static void futex_wake_one(regions_lock_t *lock) {
 // it by spinning. It waits 1, 2, 4, … up to 256 pauses between looks (24 looks, a few
 // thousand pauses in all, then the futex). With a short fixed pause, two threads allocating
 // in one region handed the lock back and forth on every block; backing off lets the holder
-// take it again for its next few blocks while its cache still has the region's lines
-// (allocbench workers ×2 in one shared region: 5.1 s → 3.0 s; Docs/PerformanceNotes.md).
+// take it again for its next few blocks while its cache still has the region's lines.
 enum { spin_attempts = 24, max_pauses_between_attempts = 256 };
 
 static inline void pause_times(int count) {
@@ -50,9 +52,56 @@ void regions_lock_acquire_slow(regions_lock_t *lock) {
 
 void regions_lock_release_slow(regions_lock_t *lock) { futex_wake_one(lock); }
 
-// MARK: Region lock
+uint64_t regions_monotonic_nanoseconds(void) {
+  struct timespec now;
+  clock_gettime(CLOCK_MONOTONIC, &now);
+  return (uint64_t)now.tv_sec * 1000000000u + (uint64_t)now.tv_nsec;
+}
 
-REGIONS_TLS char regions_thread_identity;
+// MARK: Thread records
+
+// A thread's record names it as a lock's owner. Records are never freed: a thread that exits
+// puts its record on this list (from a pthread key's destructor) and the next new thread
+// takes it, so the runtime's memory stays flat however many threads come and go. A lock whose
+// owner exited is then owned by the thread that inherits the record, which is safe: the
+// exited thread's last release happened before the record was listed.
+static regions_lock_t records_lock;
+static regions_thread_record *free_records;
+static pthread_key_t record_key;
+static pthread_once_t record_key_once = PTHREAD_ONCE_INIT;
+
+static void record_thread_exit(void *value) {
+  regions_thread_record *record = value;
+  if (regions_thread.record == record) regions_thread.record = NULL;
+  regions_lock_acquire(&records_lock);
+  record->in_use = 0;
+  record->next = free_records;
+  free_records = record;
+  regions_lock_release(&records_lock);
+}
+
+static void make_record_key(void) { pthread_key_create(&record_key, record_thread_exit); }
+
+regions_thread_record *regions_thread_record_slow(void) {
+  pthread_once(&record_key_once, make_record_key);
+  regions_lock_acquire(&records_lock);
+  regions_thread_record *record = free_records;
+  if (record != NULL) free_records = record->next;
+  regions_lock_release(&records_lock);
+  if (record == NULL) {
+    // Ground memory (the next allocator), zeroed; never routed into a region.
+    record = regions_ground_malloc(sizeof *record);
+    if (record == NULL) return NULL;
+    record->inside = NULL;
+  }
+  record->in_use = 1;
+  record->next = NULL;
+  regions_thread.record = record;
+  pthread_setspecific(record_key, record);
+  return record;
+}
+
+// MARK: Region lock
 
 #if defined(__has_feature)
 #if __has_feature(thread_sanitizer)
@@ -82,26 +131,54 @@ static bool membarrier_available(void) {
 }
 
 void regions_region_lock_init(regions_region_lock_t *lock) {
-  lock->owner = membarrier_available() ? regions_current_thread() : NULL;
-  lock->revoked = lock->owner == NULL;
+  regions_thread_record *me = membarrier_available() ? regions_thread_record_get() : NULL;
+  lock->owner = me;
+  lock->unbiased = me == NULL;
+  lock->handovers = 0;
+  lock->last_handover = 0;
 }
 
-// Asymmetric Dekker: the owner stores owner_inside then loads revoked with only a compiler
-// fence; here we store revoked, then membarrier makes every running thread execute a full
-// fence, so either we see owner_inside set (and wait for it to clear) or the owner sees
-// revoked and takes the mutex instead.
-void regions_region_lock_acquire_slow(regions_region_lock_t *lock) {
+void regions_region_lock_reset(regions_region_lock_t *lock) {
+  lock->mutex.state = 0;
+  lock->owner = NULL;
+  lock->unbiased = 1;
+}
+
+static bool holds_biased(regions_thread_record *record, regions_region_lock_t *lock) {
+  return __atomic_load_n(&record->inside, __ATOMIC_ACQUIRE) == lock;
+}
+
+// A bias moves to a new thread at most this often before the lock gives up biasing: an
+// asynchronous body that resumes on another thread now and then keeps a biased lock; two
+// threads allocating in one region at once make it unbiased within a few handovers.
+enum { free_handovers = 8 };
+static const uint64_t handover_interval_ns = 1000000;  // 1 ms
+
+bool regions_region_lock_acquire_slow(regions_region_lock_t *lock, regions_thread_record *me) {
   regions_lock_acquire(&lock->mutex);
-  if (!__atomic_load_n(&lock->revoked, __ATOMIC_RELAXED)) {
-    __atomic_store_n(&lock->revoked, 1, __ATOMIC_RELAXED);
+  if (lock->unbiased) return false;
+  regions_thread_record *owner = __atomic_load_n(&lock->owner, __ATOMIC_RELAXED);
+  if (owner != NULL) {
+    // Revoke: clear the owner, make every running thread fence (so the owner either sees the
+    // store or has published its `inside` entry), then wait until the owner is out.
+    __atomic_store_n(&lock->owner, NULL, __ATOMIC_RELAXED);
     syscall(SYS_membarrier, MEMBARRIER_CMD_PRIVATE_EXPEDITED, 0, 0);
-    while (__atomic_load_n(&lock->owner_inside, __ATOMIC_ACQUIRE) != 0) {
-#if defined(__x86_64__) || defined(__i386__)
-      __builtin_ia32_pause();
-#endif
-    }
+    while (holds_biased(owner, lock)) pause_times(1);
     atomic_fetch_add_explicit(&revocations, 1, memory_order_relaxed);
   }
+  // A thread holding another lock biased takes this one's mutex, this once.
+  if (me == NULL || me->inside != NULL) return false;
+  uint64_t now = regions_monotonic_nanoseconds();
+  if (lock->handovers >= free_handovers && now - lock->last_handover < handover_interval_ns) {
+    lock->unbiased = 1;
+    return false;  // the mutex is held
+  }
+  lock->handovers++;
+  lock->last_handover = now;
+  __atomic_store_n(&me->inside, lock, __ATOMIC_RELAXED);
+  __atomic_store_n(&lock->owner, me, __ATOMIC_RELEASE);
+  regions_lock_release(&lock->mutex);
+  return true;
 }
 
 unsigned long regions_region_lock_revocations(void) { return atomic_load(&revocations); }

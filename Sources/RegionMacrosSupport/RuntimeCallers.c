@@ -1,53 +1,84 @@
-// Finds the Swift runtime's code, so that the hook can tell the runtime's own mallocs from
-// the program's (see RuntimeCallers.h).
+// Finds the code of the libraries whose own mallocs go to the ground (see regions_caller_of).
+//
+// The Swift runtime's C++ code (metadata and conformance caches, task records) calls malloc
+// directly, sometimes from inside libswiftCore where no interposed entry point sees it
+// (RuntimeEntries.c); every allocation a Swift program makes for its own values goes through
+// swift_slowAlloc instead. libstdc++ and libdispatch serve only the runtime in a Swift
+// process. The dynamic linker allocates a new thread's TLS vector and dlopen's records, and
+// the C library's stdio allocates a stream's buffer in _IO_file_doallocate: per-thread and
+// per-process state, never the program's.
 #define _GNU_SOURCE
-#include "RuntimeCallers.h"
+#include "RegionMacrosSupport.h"
 
 #include <dlfcn.h>
 #include <elf.h>
 #include <link.h>
 #include <string.h>
 
-regions_text_range regions_runtime_text[16];
+regions_text_range regions_runtime_text[24];
 int regions_runtime_text_count;
 uintptr_t regions_slow_alloc_start, regions_slow_alloc_size;
 
-static bool is_runtime_library(const char *path) {
+static const int capacity = (int)(sizeof regions_runtime_text / sizeof regions_runtime_text[0]);
+
+static void add_range(uintptr_t start, uintptr_t size, regions_caller_kind kind) {
+  if (regions_runtime_text_count == capacity || size == 0) return;
+  regions_runtime_text[regions_runtime_text_count].start = start;
+  regions_runtime_text[regions_runtime_text_count].size = size;
+  regions_runtime_text[regions_runtime_text_count].kind = kind;
+  regions_runtime_text_count++;
+}
+
+static bool has_prefix(const char *name, const char *prefix) {
+  return strncmp(name, prefix, strlen(prefix)) == 0;
+}
+
+/// The kind of a library by its file name, or -1 for the program's own.
+static int library_kind(const char *path) {
   const char *name = strrchr(path, '/');
   name = name ? name + 1 : path;
-  static const char *const prefixes[] = {"libswiftCore.so", "libswift_Concurrency.so",
-                                         "libstdc++.so", "libdispatch.so"};
-  for (size_t i = 0; i < sizeof prefixes / sizeof prefixes[0]; i++)
-    if (strncmp(name, prefixes[i], strlen(prefixes[i])) == 0) return true;
-  return false;
+  if (has_prefix(name, "libswift_Concurrency.so")) return regions_caller_concurrency;
+  static const char *const runtime[] = {"libswiftCore.so", "libstdc++.so", "libdispatch.so",
+                                        "ld-linux"};
+  for (size_t i = 0; i < sizeof runtime / sizeof runtime[0]; i++)
+    if (has_prefix(name, runtime[i])) return regions_caller_runtime;
+  return -1;
 }
 
 static int collect_runtime_text(struct dl_phdr_info *info, size_t size, void *data) {
   (void)size;
   (void)data;
-  if (info->dlpi_name == NULL || !is_runtime_library(info->dlpi_name)) return 0;
+  if (info->dlpi_name == NULL) return 0;
+  int kind = library_kind(info->dlpi_name);
+  if (kind < 0) return 0;
   for (int i = 0; i < info->dlpi_phnum; i++) {
     const ElfW(Phdr) *header = &info->dlpi_phdr[i];
     if (header->p_type != PT_LOAD || !(header->p_flags & PF_X)) continue;
-    int capacity = (int)(sizeof regions_runtime_text / sizeof regions_runtime_text[0]);
-    if (regions_runtime_text_count == capacity) return 1;
-    regions_runtime_text[regions_runtime_text_count].start = info->dlpi_addr + header->p_vaddr;
-    regions_runtime_text[regions_runtime_text_count].size = header->p_memsz;
-    regions_runtime_text_count++;
+    add_range(info->dlpi_addr + header->p_vaddr, header->p_memsz, (regions_caller_kind)kind);
   }
   return 0;
 }
 
-void regions_find_runtime_text(void) {
-  void *slow_alloc = dlsym(RTLD_DEFAULT, "swift_slowAlloc");
+/// The extent of an exported function, from its symbol's size.
+static bool function_extent(const char *symbol_name, uintptr_t *start, uintptr_t *size) {
+  void *address = dlsym(RTLD_DEFAULT, symbol_name);
   Dl_info info;
   const ElfW(Sym) *symbol = NULL;
-  if (slow_alloc == NULL ||
-      dladdr1(slow_alloc, &info, (void **)&symbol, RTLD_DL_SYMENT) == 0 || symbol == NULL ||
-      symbol->st_size == 0)
-    return;  // not a Swift process we understand: every caller counts as the program's
-  regions_slow_alloc_start = (uintptr_t)slow_alloc;
-  regions_slow_alloc_size = symbol->st_size;
-  dl_iterate_phdr(collect_runtime_text, NULL);
+  if (address == NULL || dladdr1(address, &info, (void **)&symbol, RTLD_DL_SYMENT) == 0 ||
+      symbol == NULL || symbol->st_size == 0)
+    return false;
+  *start = (uintptr_t)address;
+  *size = symbol->st_size;
+  return true;
 }
 
+void regions_find_runtime_text(void) {
+  uintptr_t start, size;
+  if (function_extent("_IO_file_doallocate", &start, &size))
+    add_range(start, size, regions_caller_runtime);
+  if (function_extent("swift_slowAlloc", &start, &size)) {
+    regions_slow_alloc_start = start;
+    regions_slow_alloc_size = size;
+  }
+  dl_iterate_phdr(collect_runtime_text, NULL);
+}

@@ -15,9 +15,8 @@
 #include "RegionMacrosSupport.h"
 
 #include <dlfcn.h>
+#include <pthread.h>
 #include <stdint.h>
-
-REGIONS_TLS unsigned regions_runtime_depth;
 
 
 #ifndef REGIONS_NO_HOOK
@@ -38,9 +37,9 @@ typedef regions_two_words (*regions_entry)(uintptr_t, uintptr_t, uintptr_t, uint
       next = (regions_entry)dlsym(RTLD_NEXT, #name);                                     \
       __atomic_store_n(&next_##name, next, __ATOMIC_RELAXED);                            \
     }                                                                                    \
-    regions_runtime_depth++;                                                             \
+    regions_thread.runtime_depth++;                                                             \
     regions_two_words result = next(a, b, c, d, e, f);                                   \
-    regions_runtime_depth--;                                                             \
+    regions_thread.runtime_depth--;                                                             \
     return result;                                                                       \
   }
 
@@ -81,5 +80,24 @@ REGIONS_GROUND_ENTRY(swift_once)
 // Task records and task-local items (the task's own allocations still go to its region).
 REGIONS_GROUND_ENTRY(swift_task_create)
 REGIONS_GROUND_ENTRY(swift_task_localValuePush)
+
+// Threads: the C library allocates a new thread's TLS vector (and the dynamic linker, the TLS
+// blocks of libraries loaded later) while creating it, for as long as the thread lives.
+typedef int (*regions_pthread_create)(pthread_t *, const pthread_attr_t *, void *(*)(void *),
+                                      void *);
+static regions_pthread_create next_pthread_create;
+
+int pthread_create(pthread_t *thread, const pthread_attr_t *attributes,
+                   void *(*start)(void *), void *argument) {
+  regions_pthread_create next = __atomic_load_n(&next_pthread_create, __ATOMIC_RELAXED);
+  if (__builtin_expect(next == NULL, 0)) {
+    next = (regions_pthread_create)dlsym(RTLD_NEXT, "pthread_create");
+    __atomic_store_n(&next_pthread_create, next, __ATOMIC_RELAXED);
+  }
+  regions_thread.runtime_depth++;
+  int result = next(thread, attributes, start, argument);
+  regions_thread.runtime_depth--;
+  return result;
+}
 
 #endif

@@ -59,7 +59,7 @@ extension Region {
   /// results that must outlive the current region. Nested escapes walk further out.
   @discardableResult
   public static func escape<Result>(_ body: () throws -> Result) rethrows -> Result {
-    try _Hook.withSyncBinding(outward(), body)
+    try _Bindings.withSyncBinding(outward(), body)
   }
 
   /// Runs the asynchronous `body` with its allocations going to the next region out.
@@ -67,7 +67,7 @@ extension Region {
   public static func escape<Result>(
     isolation: isolated (any Actor)? = #isolation, _ body: () async throws -> Result
   ) async rethrows -> Result {
-    try await $_current.withValue(outward(), operation: body, isolation: isolation)
+    try await _Bindings.withAsyncBinding(outward(), isolation: isolation, body)
   }
 
   /// The innermost open region of the current task, if any.
@@ -95,7 +95,7 @@ extension Region {
     let typed = storage.bindMemory(to: Stack.self, capacity: 1)
     withUnsafeMutablePointer(to: &stack) { typed.moveInitialize(from: $0, count: 1) }
     return _RegionNode(
-      stack: storage, operations: _StackOperations(Stack.self), exhaustion: exhaustion,
+      stack: storage, paths: _StackPaths(Stack.self), exhaustion: exhaustion,
       stackName: String(describing: Stack.self))
   }
 
@@ -110,13 +110,13 @@ extension Region {
 
   @usableFromInline
   static func _bind<Result>(_ region: _RegionNode, _ body: () throws -> Result) rethrows -> Result {
-    try _Hook.withSyncBinding(region, body)
+    try _Bindings.withSyncBinding(region, body)
   }
 
   @usableFromInline
   static func _bind<Result>(
     _ region: _RegionNode, isolation: isolated (any Actor)?, _ body: () async throws -> Result
   ) async rethrows -> Result {
-    try await $_current.withValue(region, operation: body, isolation: isolation)
+    try await _Bindings.withAsyncBinding(region, isolation: isolation, body)
   }
 }

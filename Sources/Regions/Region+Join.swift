@@ -7,7 +7,7 @@ extension Region {
   /// If the region has closed, allocations go to the next open region out, or the ground.
   @discardableResult
   public func join<Result>(_ body: () throws -> Result) rethrows -> Result {
-    try _Hook.withSyncBinding(node, body)
+    try _Bindings.withSyncBinding(node, body)
   }
 
   /// Runs the asynchronous `body` (and the child tasks it creates) with its allocations
@@ -16,7 +16,7 @@ extension Region {
   public func join<Result>(
     isolation: isolated (any Actor)? = #isolation, _ body: () async throws -> Result
   ) async rethrows -> Result {
-    try await Region.$_current.withValue(node, operation: body, isolation: isolation)
+    try await _Bindings.withAsyncBinding(node, isolation: isolation, body)
   }
 
   /// Calls `body` with the region's stack, under the region's lock, if the stack is a
@@ -42,8 +42,11 @@ public struct RegionMemory: Sendable, Equatable {
   public var spanBytes: Int
   /// Spans kept from the OS after their stack gave them back, because a block in them is live.
   public var withheldSpans: Int
-  /// Bytes in withheld spans.
+  /// Bytes in withheld spans (address space kept from reuse).
   public var withheldBytes: Int
+  /// Bytes of withheld spans still resident: the pages that hold live blocks (the scan that
+  /// withholds a span gives the others back to the OS).
+  public var withheldResidentBytes: Int
   /// Bytes of pages kept for reuse by the next region (see `Region.releaseCachedPages()`).
   public var cachedBytes: Int
 }
@@ -56,6 +59,7 @@ extension Region {
       spanBytes: regions_counter_get(regions_counter_span_bytes),
       withheldSpans: regions_counter_get(regions_counter_withheld_spans),
       withheldBytes: regions_counter_get(regions_counter_withheld_bytes),
+      withheldResidentBytes: regions_counter_get(regions_counter_withheld_resident_bytes),
       cachedBytes: regions_counter_get(regions_counter_cached_bytes))
   }
 }

@@ -12,13 +12,18 @@ extension Region {
 
   /// Spans of this region kept from the OS because a block in them is still live (after its
   /// stack gave them back, typically at the end of the scope).
-  public var withheldSpans: Int { node.core.withLock { node.core.pointee.withheldSpans } }
+  public var withheldSpans: Int { node.core.withSpansLock { node.core.pointee.withheldSpans } }
 
   /// Bytes in those spans.
-  public var withheldBytes: Int { node.core.withLock { node.core.pointee.withheldBytes } }
+  public var withheldBytes: Int { node.core.withSpansLock { node.core.pointee.withheldBytes } }
+
+  /// Bytes of those spans still resident: the pages that hold the live blocks.
+  public var withheldResidentBytes: Int {
+    node.core.withSpansLock { node.core.pointee.withheldResidentBytes }
+  }
 
   /// Spans of this region not yet given back to the OS (or the page cache).
-  public var liveSpans: Int { node.core.withLock { node.core.pointee.liveSpans } }
+  public var liveSpans: Int { node.core.withSpansLock { node.core.pointee.liveSpans } }
 
   /// What the region's layers report so far, one line per layer (empty once closed).
   public var report: String {
@@ -29,7 +34,10 @@ extension Region {
 extension Region {
   /// Whether this build routes the malloc family into regions (false under ASan / TSan,
   /// where only explicit mode works).
-  public static var hookIsActive: Bool { regions_hook_is_compiled() }
+  public static var hookIsActive: Bool {
+    _Runtime.start()
+    return _Runtime.hookIsActive
+  }
 }
 
 /// `malloc_usable_size` as the program sees it: exact for region blocks.

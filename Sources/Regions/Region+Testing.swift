@@ -10,4 +10,8 @@ extension Region {
 
   /// Biased region locks revoked so far (a region first touched by a second thread).
   package static var _lockRevocations: Int { Int(regions_region_lock_revocations()) }
+
+  /// Whether the hook reads the current task with one load (else through
+  /// swift_task_getCurrent).
+  package static var _readsTheCurrentTaskDirectly: Bool { regions_task_slot_found() }
 }

@@ -20,11 +20,11 @@ struct FailureTests {
   @Test func anExhaustedRegionStopsNamingTheStackTheRequestAndTheLayers() async throws {
     let result = await #expect(processExitsWith: .failure, observing: [\.standardErrorContent]) {
       var stack = Stats { Refuse() }
-      Region.enter(&stack) { _ = malloc(100) }
+      Region.enter(&stack) { _ = opaqueMalloc(100) }
     }
     let message = String(decoding: result?.standardErrorContent ?? [], as: UTF8.self)
     #expect(message.contains("Stats<Refuse>"))
-    #expect(message.contains("could not allocate 100 bytes (alignment 16)"))
+    #expect(message.contains("could not allocate 100 bytes (alignment 16;"))
     #expect(message.contains("Stats: 0 allocations"))
     #expect(message.contains("onExhaustion: .useOuterRegion"))
     #expect(!message.contains("Could not allocate memory"))
@@ -36,6 +36,7 @@ struct FailureTests {
     let value = Region.enter(&outer) { () -> Int in
       Region.enter(&inner, onExhaustion: .useOuterRegion) {
         let object = Sample(42)
+        keep(object)
         return object.isIntact ? object.id : -1
       }
     }
@@ -48,9 +49,9 @@ struct FailureTests {
   @Test func aDoubleFreeOfARegionBlockStops() async throws {
     let result = await #expect(processExitsWith: .failure, observing: [\.standardErrorContent]) {
       Region.enter(Chunk(4096) { Mmap() }) {
-        let block = malloc(32)
-        free(block)
-        free(block)
+        let block = opaqueMalloc(32)
+        opaqueFree(block)
+        opaqueFree(block)
       }
     }
     let message = String(decoding: result?.standardErrorContent ?? [], as: UTF8.self)
@@ -60,8 +61,8 @@ struct FailureTests {
   @Test func freeingAnInteriorPointerOfARegionBlockStops() async throws {
     let result = await #expect(processExitsWith: .failure, observing: [\.standardErrorContent]) {
       Region.enter(Chunk(4096) { Mmap() }) {
-        let block = malloc(64)!
-        free(block + 24)
+        let block = opaqueMalloc(64)!
+        opaqueFree(block + 24)
       }
     }
     let message = String(decoding: result?.standardErrorContent ?? [], as: UTF8.self)
@@ -72,11 +73,11 @@ struct FailureTests {
     await #expect(processExitsWith: .failure) {
       var kept: UnsafeMutableRawPointer? = nil
       Region.enter(Chunk(4096) { Mmap() }) {
-        kept = malloc(32)
-        _ = malloc(32)  // keeps the span withheld after the first block is freed
+        kept = opaqueMalloc(32)
+        _ = opaqueMalloc(32)  // keeps the span withheld after the first block is freed
       }
-      free(kept)
-      free(kept)
+      opaqueFree(kept)
+      opaqueFree(kept)
     }
   }
 }

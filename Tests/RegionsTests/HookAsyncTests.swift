@@ -10,7 +10,11 @@ final class Payload: @unchecked Sendable {
 
 @inline(never) func makePayloads(_ count: Int) -> Int {
   var total = 0
-  for index in 0..<count { total += Payload(index % 5 + 1).values.count }
+  for index in 0..<count {
+    let payload = Payload(index % 5 + 1)
+    keep(payload)
+    total += payload.values.count
+  }
   return total
 }
 

@@ -3,7 +3,7 @@ import RegionsTestSupport
 import Testing
 
 final class Leaky {
-  var payload = [1, 2, 3]
+  var payload = Array(repeating: 1, count: Int.random(in: 3...3))  // a heap array, not a constant
 }
 
 nonisolated(unsafe) var globalLeak: Leaky? = nil

@@ -43,7 +43,7 @@ struct PipeAndGroundTests {
     // The outer region served the inner one's chunks: a few 64 KiB blocks, all given back.
     #expect(outer.allocations >= 2)
     #expect(outer.bytesAllocated >= 2 * 65536)
-    #expect(outer.liveBlocks == 0)
+    #expect(outer.liveBlocks == 0, "outer: \(outer.report)\ninner: \(inner.report)")
   }
 
   @Test(.hookMode) func objectsEscapingAnInnerRegionKeepTheOuterBlockLive() throws {

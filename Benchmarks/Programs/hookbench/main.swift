@@ -49,7 +49,7 @@ func stackPairs(_ stack: inout Stack, byteCount: Int, iterations: Int) -> UInt {
 // MARK: - Configurations
 
 enum Place: String, CaseIterable {
-  case glibc, outside, escape, sync, revoked, async, explicit
+  case glibc, outside, escape, sync, touched, shared, async, explicit
 
   var title: String {
     switch self {
@@ -57,23 +57,31 @@ enum Place: String, CaseIterable {
     case .outside: "hook, outside every region"
     case .escape: "hook, Region.escape inside an open region"
     case .sync: "hook, sync region (Region.enter {})"
-    case .revoked: "hook, sync region, lock bias revoked"
+    case .touched: "hook, sync region, another thread freed a block"
+    case .shared: "hook, sync region, another thread allocated (unbiased)"
     case .async: "hook, async region (await Region.enter {})"
     case .explicit: "Chunk(1 << 20) { Mmap() } direct, n + 16 B"
     }
   }
 }
 
-/// Frees `block` on a new thread and waits for it: the region lock's first use by a thread
-/// other than its owner, which revokes the lock's bias for good.
-func freeOnAnotherThread(_ block: UnsafeMutableRawPointer) {
+/// Where a block's address goes so that the optimizer keeps its malloc.
+nonisolated(unsafe) var sink: UInt = 0
+
+/// Runs `body` on a new thread and waits for it.
+func onAnotherThread(_ body: @escaping () -> Void) {
+  final class Work {
+    let body: () -> Void
+    init(_ body: @escaping () -> Void) { self.body = body }
+  }
   var thread = pthread_t()
+  let work = Unmanaged.passRetained(Work(body)).toOpaque()
   let created = pthread_create(
     &thread, nil,
-    { block in
-      free(block)
+    { work in
+      Unmanaged<Work>.fromOpaque(work!).takeRetainedValue().body()
       return nil
-    }, block)
+    }, work)
   precondition(created == 0, "hookbench: pthread_create failed")
   pthread_join(thread, nil)
 }
@@ -103,18 +111,35 @@ func run(_ place: Place, byteCount: Int, operations: Int) async -> (UInt64, UInt
     return Region.enter(&stack) {
       timed { processMallocPairs(byteCount: byteCount, iterations: operations) }
     }
-  case .revoked:
+  case .touched:
     return Region.enter(&stack) {
       let revocations = Region._lockRevocations
       let block = malloc(byteCount)!
       // The thread's own records (glibc's, Swift's) must not be left in the region.
-      Region.escape { freeOnAnotherThread(block) }
-      precondition(Region._lockRevocations == revocations + 1, "hookbench: the bias survived")
+      Region.escape { onAnotherThread { free(block) } }
+      precondition(
+        Region._lockRevocations == revocations, "hookbench: a remote free revoked the bias")
+      return timed { processMallocPairs(byteCount: byteCount, iterations: operations) }
+    }
+  case .shared:
+    return Region.enter(&stack) {
+      let revocations = Region._lockRevocations
+      let region = Region.current!
+      Region.escape {
+        onAnotherThread {
+          region.join {
+            let block = malloc(byteCount)
+            sink = UInt(bitPattern: block)  // observable: the pair is not optimized away
+            free(block)
+          }
+        }
+      }
+      precondition(Region._lockRevocations > revocations, "hookbench: the bias survived")
       return timed { processMallocPairs(byteCount: byteCount, iterations: operations) }
     }
   case .async:
     // No suspension before the loop: the body runs on the thread that entered, so the lock
-    // stays biased and the row isolates the task-local lookup (the revoked row shows what a
+    // stays biased and the row isolates the task-local lookup (the shared row shows what a
     // hop to another thread adds).
     return await Region.enter(makeStack()) { () async -> (UInt64, UInt) in
       timed { processMallocPairs(byteCount: byteCount, iterations: operations) }
@@ -131,12 +156,16 @@ func run(_ place: Place, byteCount: Int, operations: Int) async -> (UInt64, UInt
 if let index = CommandLine.arguments.firstIndex(of: "--profile") {
   let arguments = CommandLine.arguments
   guard index + 1 < arguments.count, let place = Place(rawValue: arguments[index + 1]) else {
-    print("hookbench: --profile needs a place: " + Place.allCases.map(\.rawValue).joined(separator: ", "))
+    print(
+      "hookbench: --profile needs a place: "
+        + Place.allCases.map(\.rawValue).joined(separator: ", "))
     exit(2)
   }
   let pairs = index + 2 < arguments.count ? Int(arguments[index + 2]) ?? 200_000 : 200_000
   let (elapsed, sum) = await run(place, byteCount: 64, operations: pairs)
-  print("\(place.rawValue): \(pairs) pairs, \(Double(elapsed) / Double(pairs)) ns per pair (checksum \(sum % 10))")
+  print(
+    "\(place.rawValue): \(pairs) pairs, \(Double(elapsed) / Double(pairs)) ns per pair (checksum \(sum % 10))"
+  )
   exit(0)
 }
 

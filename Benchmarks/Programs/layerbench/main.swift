@@ -110,6 +110,13 @@ func cardStackAllocations(_ layer: inout CardStack, byteCount: Int, count: Int) 
 }
 
 let quick = CommandLine.arguments.contains("--quick")
+/// `--cycle`: one allocate/deallocate/reset cycle through every catalog stack (and the
+/// deliberately broken layer of BrokenLayer.swift), then exit: the functions
+/// Tools/check-allocation-path walks, run once to show they work.
+if CommandLine.arguments.contains("--cycle") {
+  print("layerbench --cycle: every layer once (checksum \(cycleEveryLayer() % 1000))")
+  exit(0)
+}
 let tabSeparated = CommandLine.arguments.contains("--tsv")
 let rounds = quick ? 3 : 9
 let targetNanoseconds: UInt64 = quick ? 5_000_000 : 40_000_000

@@ -50,7 +50,7 @@ public struct Chunk<Parent: Layer>: WrappingLayer {
   /// Bytes at the start of every chunk: the link to the previous chunk, its size, its alignment.
   @usableFromInline static var _headerSize: Int { 32 }
 
-  @inlinable
+  @inlinable @inline(__always)
   public mutating func allocate(byteCount: Int, alignment: Int) -> UnsafeMutableRawPointer? {
     AllocationRequest.validate(byteCount: byteCount, alignment: alignment)
     let size = UInt(Swift.max(byteCount, 1))
@@ -102,7 +102,7 @@ public struct Chunk<Parent: Layer>: WrappingLayer {
   }
 
   /// Does no work, except that the most recent block's space is reused.
-  @inlinable
+  @inlinable @inline(__always)
   public mutating func deallocate(
     _ pointer: UnsafeMutableRawPointer, byteCount: Int, alignment: Int
   ) {

@@ -1,3 +1,5 @@
+import RegionMacrosSupport
+
 // Guard's block layout, canaries, poison and reports.
 //
 // Canaries: [canary front zone | block | canary back zone]; the front zone is
@@ -41,22 +43,38 @@ extension Guard {
   @inlinable
   func _armPages(
     _ base: UnsafeMutableRawPointer, _ extent: _GuardExtent, byteCount: Int, alignment: Int
-  ) -> UnsafeMutableRawPointer {
+  ) -> UnsafeMutableRawPointer? {
     let dataStart = UInt(bitPattern: base) + UInt(extent.front)
     let dataEnd = dataStart + UInt(extent.data)
     let block = (dataEnd - UInt(Swift.max(byteCount, 1))) & ~(UInt(alignment) - 1)
     _GuardBytes.fillCanaries(dataStart, block)
     _GuardBytes.fillCanaries(block + UInt(byteCount), dataEnd)
-    _Pages.protect(base, byteCount: extent.front, accessible: false)
-    _Pages.protect(base + extent.front + extent.data, byteCount: _Pages.size, accessible: false)
+    // The kernel may refuse a protection (each guarded block adds mappings; its limit is
+    // vm.max_map_count): then the block is not guarded, and the request fails.
+    guard _Pages.protect(base, byteCount: extent.front, accessible: false) else { return nil }
+    guard
+      _Pages.protect(base + extent.front + extent.data, byteCount: _Pages.size, accessible: false)
+    else {
+      if !_Pages.protect(base, byteCount: extent.front, accessible: true) { _lost(base) }
+      return nil
+    }
     return UnsafeMutableRawPointer(bitPattern: block).unsafelyUnwrapped
+  }
+
+  /// Stops the program: pages Guard protected cannot be made accessible again, so they
+  /// can neither be used nor given back.
+  @usableFromInline @inline(never)
+  func _lost(_ base: UnsafeMutableRawPointer) -> Never {
+    AllocationRequest.stop(
+      "Regions: \(Self.self) cannot make the pages at \(base) accessible again (mprotect failed, errno \(regions_errno())), so it can neither use nor give them back"
+    )
   }
 
   /// Checks a block being freed, marks it freed and fills it with poison.
   @usableFromInline
   func _checkAndPoison(_ pointer: UnsafeMutableRawPointer, byteCount: Int, alignment: Int) {
     let block = UInt(bitPattern: pointer)
-    if _GuardBytes.mismatches(block - 8, block, _GuardBytes.freed) == nil {
+    if _GuardBytes.mismatches(block - 8, block, _GuardBytes.freed).count == 0 {
       _corrupted(.doubleFree, pointer, byteCount, alignment, at: block, expected: 0, count: 0)
     }
     _checkCanaries(pointer, byteCount: byteCount, alignment: alignment, freed: false)
@@ -73,17 +91,19 @@ extension Guard {
     let start = block - UInt(Swift.max(16, alignment))
     let end = start + UInt(_extent(byteCount: byteCount, alignment: alignment).total)
     let front = freed ? block - 8 : block
-    if let bad = _GuardBytes.canaryMismatches(start, front) {
+    if case let bad = _GuardBytes.canaryMismatches(start, front), bad.count > 0 {
       _corrupted(
         .underflow, pointer, byteCount, alignment, at: bad.last,
         expected: _GuardBytes.canary(bad.last), count: bad.count)
     }
-    if freed, let bad = _GuardBytes.mismatches(block - 8, block, _GuardBytes.freed) {
+    if freed, case let bad = _GuardBytes.mismatches(block - 8, block, _GuardBytes.freed),
+      bad.count > 0
+    {
       _corrupted(
         .underflow, pointer, byteCount, alignment, at: bad.last,
         expected: _GuardBytes.freed(bad.last), count: bad.count)
     }
-    if let bad = _GuardBytes.canaryMismatches(block + UInt(byteCount), end) {
+    if case let bad = _GuardBytes.canaryMismatches(block + UInt(byteCount), end), bad.count > 0 {
       _corrupted(
         .overflow, pointer, byteCount, alignment, at: bad.first,
         expected: _GuardBytes.canary(bad.first), count: bad.count)
@@ -93,25 +113,28 @@ extension Guard {
   /// Checks a paged block's slack canaries, then makes its pages inaccessible. A second
   /// free of the block faults here.
   @usableFromInline
-  func _checkAndProtect(_ pointer: UnsafeMutableRawPointer, byteCount: Int, alignment: Int) {
+  func _checkAndProtect(_ pointer: UnsafeMutableRawPointer, byteCount: Int, alignment: Int)
+    -> Bool
+  {
     let page = UInt(_Pages.size)
     let block = UInt(bitPattern: pointer)
     let dataStart = block & ~(page - 1)
     let extent = _extent(byteCount: byteCount, alignment: alignment)
     let dataEnd = dataStart + UInt(extent.data)
-    if let bad = _GuardBytes.canaryMismatches(dataStart, block) {
+    if case let bad = _GuardBytes.canaryMismatches(dataStart, block), bad.count > 0 {
       _corrupted(
         .underflow, pointer, byteCount, alignment, at: bad.last,
         expected: _GuardBytes.canary(bad.last), count: bad.count)
     }
-    if let bad = _GuardBytes.canaryMismatches(block + UInt(byteCount), dataEnd) {
+    if case let bad = _GuardBytes.canaryMismatches(block + UInt(byteCount), dataEnd), bad.count > 0
+    {
       _corrupted(
         .overflow, pointer, byteCount, alignment, at: bad.first,
         expected: _GuardBytes.canary(bad.first), count: bad.count)
     }
     // Touch the first data page, so that a double free faults even without slack.
     UnsafeMutablePointer<UInt8>(bitPattern: dataStart).unsafelyUnwrapped.pointee = 0xDD
-    _Pages.protect(
+    return _Pages.protect(
       UnsafeMutableRawPointer(bitPattern: dataStart).unsafelyUnwrapped, byteCount: extent.data,
       accessible: false)
   }
@@ -124,7 +147,9 @@ extension Guard {
     let base: UnsafeMutableRawPointer
     if protection == .canaries {
       let block = entry.address
-      if let bad = _GuardBytes.poisonMismatches(block, block + UInt(entry.byteCount)) {
+      if case let bad = _GuardBytes.poisonMismatches(block, block + UInt(entry.byteCount)),
+        bad.count > 0
+      {
         _corrupted(
           .writeAfterFree, pointer, entry.byteCount, entry.alignment, at: bad.first, expected: 0xDD,
           count: bad.count)
@@ -134,7 +159,7 @@ extension Guard {
     } else {
       let dataStart = entry.address & ~UInt(_Pages.size - 1)
       base = UnsafeMutableRawPointer(bitPattern: dataStart).unsafelyUnwrapped - extent.front
-      _Pages.protect(base, byteCount: extent.total, accessible: true)
+      if !_Pages.protect(base, byteCount: extent.total, accessible: true) { _lost(base) }
     }
     _verifiedBlocks += 1
     parent.deallocate(base, byteCount: extent.total, alignment: extent.alignment)
@@ -189,6 +214,16 @@ internal struct _GuardExtent {
   }
 }
 
+/// Bytes found changed in a range: the first and last address, and how many (0: none).
+@usableFromInline
+internal struct _Mismatch {
+  @usableFromInline var first: UInt = 0
+  @usableFromInline var last: UInt = 0
+  @usableFromInline var count = 0
+
+  @inlinable init() {}
+}
+
 /// The bytes Guard writes around and into blocks, and the loops that write and check them.
 @usableFromInline
 internal enum _GuardBytes {
@@ -214,17 +249,17 @@ internal enum _GuardBytes {
   }
 
   /// The addresses in `start..<end` whose byte differs from `byte(address)`: the first, the
-  /// last and how many.
+  /// last and how many (none: `count` 0).
   @inlinable
-  static func mismatches(_ start: UInt, _ end: UInt, _ byte: (UInt) -> UInt8)
-    -> (first: UInt, last: UInt, count: Int)?
-  {
-    var found: (first: UInt, last: UInt, count: Int)? = nil
+  static func mismatches(_ start: UInt, _ end: UInt, _ byte: (UInt) -> UInt8) -> _Mismatch {
+    var found = _Mismatch()
     var address = start
     while address < end {
       if UnsafeMutablePointer<UInt8>(bitPattern: address).unsafelyUnwrapped.pointee != byte(address)
       {
-        found = (found?.first ?? address, address, (found?.count ?? 0) + 1)
+        if found.count == 0 { found.first = address }
+        found.last = address
+        found.count &+= 1
       }
       address &+= 1
     }
@@ -233,8 +268,7 @@ internal enum _GuardBytes {
 
   /// Like `mismatches` with the poison byte, a word at a time while the words are intact.
   @inlinable
-  static func poisonMismatches(_ start: UInt, _ end: UInt) -> (first: UInt, last: UInt, count: Int)?
-  {
+  static func poisonMismatches(_ start: UInt, _ end: UInt) -> _Mismatch {
     var address = start
     while address < end && address & 7 != 0 {
       if UnsafePointer<UInt8>(bitPattern: address).unsafelyUnwrapped.pointee != 0xDD { break }
@@ -273,8 +307,7 @@ internal enum _GuardBytes {
 
   /// Like `mismatches` with canaries, a word at a time while the words are intact.
   @inlinable
-  static func canaryMismatches(_ start: UInt, _ end: UInt) -> (first: UInt, last: UInt, count: Int)?
-  {
+  static func canaryMismatches(_ start: UInt, _ end: UInt) -> _Mismatch {
     var address = start
     while address < end && address & 7 != 0 {
       if UnsafePointer<UInt8>(bitPattern: address).unsafelyUnwrapped.pointee != canary(address) {

@@ -27,7 +27,10 @@
 ///   guard pages per block and its size rounded up to pages. Quarantined blocks stay held;
 ///   the quarantine's ring (16 bytes per entry) comes from the parent.
 /// - Failure: a nil from the parent is passed up. If the parent refuses room for the ring,
-///   freed blocks are checked and given back at once.
+///   freed blocks are checked and given back at once. With ``Protection/pages``, a
+///   protection the kernel refuses (past its limit on mappings, `vm.max_map_count`: each
+///   guarded block costs up to three) fails the allocation, or skips the quarantine for a
+///   freed block, and is counted in ``refusedProtections``.
 /// - Bad input: corruption stops the program with the report above; a `byteCount` or
 ///   `alignment` at deallocate other than the allocation's reads as corrupted canaries.
 ///   Bad requests stop it with a message (see ``AllocationRequest``).
@@ -51,6 +54,7 @@ public struct Guard<Parent: Layer>: WrappingLayer {
   public let quarantineBytes: Int
   @usableFromInline internal var _quarantine = _Quarantine()
   @usableFromInline internal var _verifiedBlocks = 0
+  @usableFromInline internal var _refusedProtections = 0
 
   /// Freed blocks waiting in quarantine.
   public var quarantinedBlocks: Int { _quarantine.count }
@@ -58,6 +62,9 @@ public struct Guard<Parent: Layer>: WrappingLayer {
   public var quarantinedBytes: Int { _quarantine.bytes }
   /// Freed blocks found intact when they left the quarantine so far (survives `reset`).
   public var verifiedBlocks: Int { _verifiedBlocks }
+  /// Page protections the kernel refused so far (``Protection/pages``): each failed an
+  /// allocation, or sent a freed block back without quarantine. Survives `reset`.
+  public var refusedProtections: Int { _refusedProtections }
 
   /// A layer that guards the blocks of `parent`.
   ///
@@ -86,22 +93,39 @@ public struct Guard<Parent: Layer>: WrappingLayer {
     let extent = _extent(byteCount: byteCount, alignment: alignment)
     guard let base = parent.allocate(byteCount: extent.total, alignment: extent.alignment)
     else { return nil }
-    return protection == .canaries
-      ? _armCanaries(base, byteCount: byteCount, alignment: alignment)
-      : _armPages(base, extent, byteCount: byteCount, alignment: alignment)
+    if protection == .canaries {
+      return _armCanaries(base, byteCount: byteCount, alignment: alignment)
+    }
+    if let block = _armPages(base, extent, byteCount: byteCount, alignment: alignment) {
+      return block
+    }
+    return _refused(base, extent)
+  }
+
+  /// A block whose guard pages the kernel refused: back to the parent, and the request fails.
+  @inlinable @inline(never)
+  internal mutating func _refused(_ base: UnsafeMutableRawPointer, _ extent: _GuardExtent)
+    -> UnsafeMutableRawPointer?
+  {
+    _refusedProtections += 1
+    parent.deallocate(base, byteCount: extent.total, alignment: extent.alignment)
+    return nil
   }
 
   @inlinable
   public mutating func deallocate(
     _ pointer: UnsafeMutableRawPointer, byteCount: Int, alignment: Int
   ) {
-    if protection == .canaries {
-      _checkAndPoison(pointer, byteCount: byteCount, alignment: alignment)
-    } else {
-      _checkAndProtect(pointer, byteCount: byteCount, alignment: alignment)
-    }
     let entry = _Quarantine.Entry(
       address: UInt(bitPattern: pointer), byteCount: byteCount, alignment: alignment)
+    if protection == .canaries {
+      _checkAndPoison(pointer, byteCount: byteCount, alignment: alignment)
+    } else if !_checkAndProtect(pointer, byteCount: byteCount, alignment: alignment) {
+      // The kernel refused to protect the freed pages: no quarantine for this block.
+      _refusedProtections += 1
+      _verifyAndRelease(entry)
+      return
+    }
     let bytes = _extent(byteCount: byteCount, alignment: alignment).total
     while _quarantine.count > 0 && _quarantine.count >= quarantineBlocks { _releaseOldest() }
     guard _quarantine.push(entry, bytes: bytes, capacity: quarantineBlocks, parent: &parent)
@@ -134,6 +158,8 @@ public struct Guard<Parent: Layer>: WrappingLayer {
     let mode = protection == .canaries ? "canaries" : "guard pages"
     lines.append(
       "Guard(\(mode)): \(quarantinedBlocks) blocks (\(quarantinedBytes) bytes) in quarantine, \(verifiedBlocks) verified after free"
+        + (refusedProtections > 0
+          ? ", \(refusedProtections) protections refused by the kernel" : "")
     )
     parent.appendReport(to: &lines)
   }

@@ -14,13 +14,15 @@ internal enum _Pages {
   /// the region being served (and withheld from the OS while a block in them is live).
   @usableFromInline @inline(never)
   static func map(byteCount: Int, alignment: Int) -> UnsafeMutableRawPointer? {
-    regions_pages_acquire(byteCount, alignment)
+    if let routes = _pageRoutes { return routes.acquire(byteCount, alignment) }
+    return regions_os_map(byteCount, alignment)
   }
 
   /// Gives back pages returned by `map`.
   @usableFromInline @inline(never)
   static func unmap(_ pointer: UnsafeMutableRawPointer, byteCount: Int) {
-    regions_pages_release(pointer, byteCount)
+    if let routes = _pageRoutes { return routes.release(pointer, byteCount) }
+    regions_os_unmap(pointer, byteCount)
   }
 }
 
@@ -80,30 +82,34 @@ extension _Pages {
 }
 
 extension _Pages {
-  /// Makes whole pages inaccessible (any access faults) or readable and writable again.
+  /// Makes whole pages inaccessible (any access faults) or readable and writable again;
+  /// false when the kernel refuses (its limit on mappings, `vm.max_map_count`, reached).
   @usableFromInline @inline(never)
-  static func protect(_ pointer: UnsafeMutableRawPointer, byteCount: Int, accessible: Bool) {
-    let result = regions_os_protect(pointer, byteCount, accessible)
-    if !(result == 0) {
-      AllocationRequest.stop(
-        "Regions: mprotect(\(pointer), \(byteCount)) failed, errno \(regions_errno())")
-    }
+  static func protect(_ pointer: UnsafeMutableRawPointer, byteCount: Int, accessible: Bool)
+    -> Bool
+  {
+    if let routes = _pageRoutes { return routes.protect(pointer, byteCount, accessible) }
+    return regions_os_protect(pointer, byteCount, accessible) == 0
   }
 }
 
-/// Page blocks from the enclosing region or the ground (the sources behind ``OuterRegionPages`` and
-/// ``GroundPages``). In hook mode the Regions runtime records them as spans of the region being
-/// served; without it they are page-aligned blocks of the process allocator.
+/// Page blocks from the enclosing region or the ground (the sources behind
+/// ``OuterRegionPages`` and ``GroundPages``). In hook mode the Regions runtime records them as
+/// spans of the region being served; without it they are page-aligned blocks of the process
+/// allocator.
 @usableFromInline
 internal enum _OuterPages {
   @usableFromInline @inline(never)
   static func acquire(byteCount: Int, alignment: Int, groundOnly: Bool) -> UnsafeMutableRawPointer?
   {
-    regions_outer_acquire(byteCount, Swift.max(alignment, _Pages.size), groundOnly)
+    let alignment = Swift.max(alignment, _Pages.size)
+    if let routes = _pageRoutes { return routes.acquireOuter(byteCount, alignment, groundOnly) }
+    return regions_ground_aligned(alignment, byteCount)
   }
 
   @usableFromInline @inline(never)
   static func release(_ pointer: UnsafeMutableRawPointer, byteCount: Int) {
-    regions_outer_release(pointer, byteCount)
+    if let routes = _pageRoutes { return routes.releaseOuter(pointer, byteCount) }
+    regions_ground_free(pointer)
   }
 }

@@ -1,8 +1,10 @@
-// RegionMacrosSupport: the C layer under Regions.
+// RegionMacrosSupport: the C shim under Regions.
 //
-// Holds OS calls (pages, errno), the ground allocator's entry points and the per-thread
-// slots the malloc hook uses. Every symbol is prefixed `regions_`. No policy lives here:
-// which region serves a request, and what happens to a block, is decided in Swift.
+// The interposed malloc family (Interposer.c), the Swift runtime entry points it wraps
+// (RuntimeEntries.c), plain OS calls (pages, futex, membarrier, files, errno) and the
+// per-thread slots the hook reads. Every symbol is prefixed `regions_`. No policy lives here:
+// which region serves a request, and what happens to a block, is decided in Swift (the
+// Regions module's runtime), which the interposer calls through one table of routes.
 #ifndef REGION_MACROS_SUPPORT_H
 #define REGION_MACROS_SUPPORT_H
 
@@ -25,13 +27,15 @@ extern "C" {
 #define REGIONS_NO_HOOK 1
 #endif
 
-// MARK: - Pages
+#define REGIONS_TLS __thread __attribute__((tls_model("initial-exec")))
+
+// MARK: - Pages (OS.c)
 
 /// The OS page size in bytes (cached after the first call).
 size_t regions_page_size(void);
 
 /// Maps `byte_count` bytes (a multiple of the page size) of zeroed, read-write anonymous
-/// memory aligned to `alignment` (a power of two). Returns NULL and sets errno on failure.
+/// memory aligned to `alignment` (a power of two), anywhere. Returns NULL and sets errno.
 void *regions_os_map(size_t byte_count, size_t alignment);
 
 /// Unmaps pages mapped by `regions_os_map`. Returns 0, or -1 with errno set.
@@ -40,20 +44,39 @@ int regions_os_unmap(void *address, size_t byte_count);
 /// Tells the OS it may drop the contents of these pages (they read back as zero).
 int regions_os_discard(void *address, size_t byte_count);
 
-/// Sets the protection of pages: `accessible` false makes them inaccessible (any access faults).
+/// Sets the protection of pages: `accessible` false makes them inaccessible (any access
+/// faults). Returns 0, or -1 with errno set (ENOMEM when the kernel's mapping limit is hit).
 int regions_os_protect(void *address, size_t byte_count, bool accessible);
+
+/// Reserves `byte_count` bytes of address space (inaccessible, no memory behind them).
+void *regions_os_reserve(size_t byte_count);
+
+/// Maps a large read-write table whose pages cost memory only once touched.
+void *regions_os_map_sparse(size_t byte_count);
+
+/// Makes reserved pages usable (read-write, zero on first touch). Returns 0, or -1 + errno.
+int regions_os_commit(void *address, size_t byte_count);
+
+/// Gives committed pages' memory back to the OS and makes them inaccessible again.
+int regions_os_decommit(void *address, size_t byte_count);
 
 /// Copies `count` bytes from `address` into `buffer` without faulting: false if any of the
 /// source is not readable (process_vm_readv on our own process).
 bool regions_safe_read(const void *address, void *buffer, size_t count);
 
-/// The calling thread's errno.
+/// The calling thread's errno, and setting it.
 int regions_errno(void);
+void regions_set_errno(int value);
 
-/// Test support: make the next `count` calls to `regions_os_map` fail with ENOMEM.
+/// Test support: make the next `count` page mappings (regions_os_map, and the runtime's
+/// commits of reserved pages, which ask `regions_os_map_should_fail`) fail with ENOMEM.
 void regions_os_fail_next_maps(int count);
+bool regions_os_map_should_fail(void);
 
-// MARK: - The ground
+/// Writes bytes to standard error with write(2): no buffering, no allocation.
+void regions_write_stderr(const char *bytes, size_t count);
+
+// MARK: - The ground (Interposer.c)
 
 /// The process allocator that serves allocations outside every region: the next malloc in
 /// symbol order (glibc, or a preloaded jemalloc / mimalloc), never the Regions hook.
@@ -62,13 +85,226 @@ void *regions_ground_aligned(size_t alignment, size_t byte_count);
 void regions_ground_free(void *pointer);
 size_t regions_ground_usable_size(void *pointer);
 
-// MARK: - Output
+/// malloc_usable_size as the program sees it (through the hook), for tests and examples.
+size_t regions_malloc_usable_size(void *pointer);
 
-/// Writes bytes to standard error with write(2): no buffering, no allocation.
-void regions_write_stderr(const char *bytes, size_t count);
+// MARK: - The reservation (Interposer.c)
 
+/// The address range every region page comes from, reserved once at start-up (before the
+/// first allocation is served). A pointer outside it is never a block of a region's own
+/// pages, so `free` tells region blocks from the ground's with one subtraction and compare.
+/// Its first `regions_bootstrap_size` bytes hold the blocks `dlsym` allocates while the
+/// interposer resolves the next allocator; they are never freed to anyone.
+extern uintptr_t regions_reserved_base;
+extern uintptr_t regions_reserved_size;
+#define regions_bootstrap_size ((size_t)65536)
 
-// MARK: - Lock
+static inline uintptr_t regions_reservation_base(void) { return regions_reserved_base; }
+static inline uintptr_t regions_reservation_size(void) { return regions_reserved_size; }
+
+static inline bool regions_in_reservation(const void *pointer) {
+  return (uintptr_t)pointer - regions_reserved_base < regions_reserved_size;
+}
+
+/// The span table: a word per 4 KiB page of the reservation, each the span (a record of the
+/// Swift runtime's) that holds the page, or NULL.
+/// Mapped with the reservation, touched only where spans exist.
+extern void **regions_span_entries;
+static inline void **regions_span_table(void) { return regions_span_entries; }
+static inline void *regions_span_of(const void *pointer) {
+  return regions_span_entries[((uintptr_t)pointer - regions_reserved_base) >> 12];
+}
+
+/// Whether this build interposes the malloc family (not under ASan / TSan).
+bool regions_hook_is_compiled(void);
+
+/// Open regions in the process. While zero, allocations pass straight to the ground after
+/// one relaxed load.
+void regions_hook_open_regions_add(long delta);
+/// Region spans outside the reservation (page blocks of the ground or of no region). While
+/// zero, frees outside the reservation pass straight to the ground.
+void regions_hook_foreign_spans_add(long delta);
+
+/// Counter for tests: allocations served by the ground because the thread was already inside
+/// the hook (each one a would-be recursion).
+unsigned long regions_hook_reentries(void);
+void regions_hook_count_reentry(void);
+
+// MARK: - The per-thread context (one initial-exec TLS block: one %fs-relative load)
+
+/// A thread's identity for region locks, and its biased-lock holdings. Records live in ground
+/// memory; a thread that exits gives its record to the next thread that needs one.
+typedef struct regions_thread_record {
+  /// The region lock this thread holds biased, if any (see regions_region_lock_t). One at a
+  /// time: a thread that needs a second lock while holding one (a region's pages taken from
+  /// the region outside it) takes the second one's mutex.
+  const void *inside;
+  uint32_t in_use;
+  struct regions_thread_record *next;
+} regions_thread_record;
+
+typedef struct {
+  /// The region bound by the synchronous scope running on this thread (a region core, or
+  /// REGIONS_GROUND_BINDING for `escape` to the ground), or NULL: ask the task. While a
+  /// synchronous body runs, its thread runs nothing else, so this equals the task-local
+  /// binding for every allocation the thread makes.
+  const void *binding;
+  /// The last task-local lookup on this thread: the task, the binding found, and the binding
+  /// epoch it was made in (see regions_binding_epoch).
+  const void *cached_task;
+  const void *cached_binding;
+  uintptr_t cached_epoch;
+  /// What the hook's runtime is doing on this thread: NULL (nothing: the code running is the
+  /// program's), REGIONS_INSIDE (the runtime runs: allocations go to the ground), or the region
+  /// core whose stack it is calling (the same, and pages mapped meanwhile are that region's).
+  void *state;
+  /// This thread's lock identity (created on first use).
+  regions_thread_record *record;
+  /// The last malloc caller found not to be a runtime library (saves the range walk).
+  const void *program_caller;
+  /// Above zero while the thread runs one of the Swift runtime entry points whose
+  /// allocations live as long as the process, or creates a thread (RuntimeEntries.c).
+  uint32_t runtime_depth;
+} regions_thread_t;
+
+#define REGIONS_GROUND_BINDING ((const void *)1)
+#define REGIONS_INSIDE ((void *)1)
+static inline const void *regions_ground_binding(void) { return REGIONS_GROUND_BINDING; }
+
+extern REGIONS_TLS regions_thread_t regions_thread;
+
+static inline regions_thread_t *regions_thread_context(void) { return &regions_thread; }
+
+/// The calling thread's record, created (or recycled from an exited thread) on first use.
+regions_thread_record *regions_thread_record_slow(void);
+static inline regions_thread_record *regions_thread_record_get(void) {
+  regions_thread_record *record = regions_thread.record;
+  return record != NULL ? record : regions_thread_record_slow();
+}
+
+/// Marks the calling thread as inside the hook (unless it is already); returns the previous
+/// state, for regions_hook_restore.
+static inline void *regions_hook_enter(void) {
+  void *previous = regions_thread.state;
+  if (previous == NULL) regions_thread.state = REGIONS_INSIDE;
+  return previous;
+}
+static inline void regions_hook_restore(void *previous) { regions_thread.state = previous; }
+static inline void *regions_hook_inside_marker(void) { return REGIONS_INSIDE; }
+
+// MARK: - The hook's routes (the Regions runtime defines them; Interposer.c calls them)
+
+/// What a route returns to send the call on to the ground (the next allocator).
+#define REGIONS_TO_GROUND ((void *)1)
+
+// The one way C calls into Swift: these functions, defined by the Regions module with
+// @_cdecl and referenced weakly here (a program that links RegionMacrosSupport without
+// Regions has none, and never routes). Each is called only once the runtime has started
+// (regions_hook_start), with the re-entry guard, the runtime depth and the caller's library
+// already checked: Swift code never runs where the Swift runtime may hold its own locks.
+
+/// malloc when the thread's context does not name its region (an asynchronous task whose
+/// binding is not cached on this thread): finds the binding, then serves like the region's
+/// `serve` path. The block (from a region, or the ground), or NULL with errno set.
+void *regions_route_malloc(size_t byte_count, const void *caller) __attribute__((weak));
+/// Any other allocation: a region's block, NULL (no memory), or REGIONS_TO_GROUND.
+void *regions_route_allocate(size_t byte_count, size_t alignment, const void *caller)
+    __attribute__((weak));
+/// free of a pointer in the reservation or, while foreign spans exist, anywhere: the region's
+/// free, or the ground's.
+void regions_route_free(void *pointer) __attribute__((weak));
+/// malloc in the region whose core is `core` (the thread's binding, as its context names it):
+/// the region's fast path, the final answer.
+void *regions_route_serve(void *core, size_t byte_count, regions_thread_t *thread)
+    __attribute__((weak));
+/// free of a pointer in `span` (the span table's entry for it), through its region's fast
+/// path.
+void regions_route_release(void *pointer, void *span, regions_thread_t *thread)
+    __attribute__((weak));
+/// The usable size of a region block, or -1 when no region owns the pointer.
+long regions_route_usable_size(void *pointer) __attribute__((weak));
+/// Resizes a region block (keeping it with its owner); NULL when there is no memory.
+void *regions_route_reallocate(void *pointer, size_t byte_count, const void *caller)
+    __attribute__((weak));
+
+/// Lets the interposer call the routes (once). False if the hook cannot work in this process
+/// (compiled out, or no address range could be reserved).
+bool regions_hook_start(void);
+
+// MARK: - Bindings across tasks
+
+/// Bumped whenever a task's binding may have changed without a task switch being visible:
+/// a region opened or closed, an asynchronous scope bound or unbound, a task (or a task's
+/// allocator) allocated by the concurrency runtime. A thread's cached task-local lookup is
+/// valid while the epoch is the one it was made in.
+extern uintptr_t regions_binding_epoch;
+
+static inline uintptr_t regions_binding_epoch_load(void) {
+  return __atomic_load_n(&regions_binding_epoch, __ATOMIC_ACQUIRE);
+}
+static inline void regions_binding_epoch_bump(void) {
+  __atomic_add_fetch(&regions_binding_epoch, 1, __ATOMIC_ACQ_REL);
+}
+
+/// Offset from the thread pointer of the concurrency runtime's current-task slot, or 0 when
+/// it could not be found (then regions_current_task calls swift_task_getCurrent).
+extern intptr_t regions_task_slot_offset;
+const void *regions_current_task_slow(void);
+
+/// The task running on this thread (NULL when none): the variable swift_task_getCurrent
+/// reads, read directly (one load) when its place is known.
+static inline const void *regions_current_task(void) {
+  intptr_t offset = regions_task_slot_offset;
+  if (__builtin_expect(offset != 0, 1))
+    return *(const void *const *)((char *)__builtin_thread_pointer() + offset);
+  return regions_current_task_slow();
+}
+
+/// Whether the current-task slot was found (the hook then reads it with one load).
+static inline bool regions_task_slot_found(void) { return regions_task_slot_offset != 0; }
+
+/// Finds the current-task slot (once, at start-up; CurrentTask.c).
+void regions_find_task_slot(void);
+
+// MARK: - Runtime callers (RuntimeCallers.c)
+
+/// Who called an interposed function, as far as routing cares.
+typedef enum {
+  /// The program (or a library it calls): the block belongs where the program allocates.
+  regions_caller_program = 0,
+  /// A runtime library allocating for itself (metadata caches, thread records, stdio
+  /// buffers): the block goes to the ground.
+  regions_caller_runtime = 1,
+  /// The concurrency runtime: its own (tasks, task allocators) go to the ground, and a
+  /// new task may reuse a freed one's address, so the binding epoch moves on.
+  regions_caller_concurrency = 2,
+} regions_caller_kind;
+
+typedef struct {
+  uintptr_t start, size;
+  regions_caller_kind kind;
+} regions_text_range;
+
+extern regions_text_range regions_runtime_text[24];
+extern int regions_runtime_text_count;
+/// swift_slowAlloc: every Swift value's allocation comes from it, so its mallocs are the
+/// program's even though it lies in libswiftCore.
+extern uintptr_t regions_slow_alloc_start, regions_slow_alloc_size;
+
+/// Finds the runtime libraries' code (once, at start-up).
+void regions_find_runtime_text(void);
+
+/// The kind of caller whose code contains `return_address`.
+static inline regions_caller_kind regions_caller_of(const void *return_address) {
+  uintptr_t address = (uintptr_t)return_address;
+  if (address - regions_slow_alloc_start < regions_slow_alloc_size) return regions_caller_program;
+  for (int i = 0; i < regions_runtime_text_count; i++)
+    if (address - regions_runtime_text[i].start < regions_runtime_text[i].size)
+      return regions_runtime_text[i].kind;
+  return regions_caller_program;
+}
+
+// MARK: - Lock (Lock.c)
 
 /// A mutual-exclusion lock in one 32-bit word (0 when unlocked): spins with backoff, then futex
 /// waits. Never allocates. Zero-initialize before first use.
@@ -91,138 +327,67 @@ static inline void regions_lock_release(regions_lock_t *lock) {
     regions_lock_release_slow(lock);
 }
 
-// MARK: - The hook
+// MARK: - Region lock (Lock.c)
 
-/// Whether this build interposes the malloc family (not under ASan / TSan).
-bool regions_hook_is_compiled(void);
-
-/// The Swift runtime's answers for the hook. Installed once by Regions; every pointer is
-/// called with the calling thread marked as inside the hook, so allocations made while
-/// answering go to the ground instead of recursing.
-typedef struct {
-  /// Serves an allocation from the current task's innermost open region. Returns the block,
-  /// or NULL with *to_ground set when no region is open for this task (the ground serves it).
-  void *(*allocate)(size_t byte_count, size_t alignment, bool *to_ground);
-  /// Frees a block if a region owns it; returns false for anything else.
-  bool (*deallocate)(void *pointer);
-  /// The usable size of a region block, or -1 when no region owns the pointer.
-  long (*usable_size)(void *pointer);
-  /// Resizes a region block (keeping it with its owner); only called for region blocks.
-  void *(*reallocate)(void *pointer, size_t byte_count);
-} regions_hook_routes;
-
-/// Installs the routes (once; later calls are ignored).
-void regions_hook_install(const regions_hook_routes *routes);
-
-/// Open regions in the process. While zero, allocations pass straight to the ground after
-/// one relaxed load.
-void regions_hook_open_regions_add(long delta);
-/// Region spans in the process. While zero, frees pass straight to the ground.
-void regions_hook_spans_add(long delta);
-
-/// malloc_usable_size as the program sees it (through the hook), for tests and examples.
-size_t regions_malloc_usable_size(void *pointer);
-
-/// Counter for tests: allocations served by the ground because the thread was already inside
-/// the hook (each one a would-be recursion).
-unsigned long regions_hook_reentries(void);
-
-// MARK: - Per-thread slots (initial-exec TLS: one instruction to reach)
-
-#define REGIONS_TLS __thread __attribute__((tls_model("initial-exec")))
-extern REGIONS_TLS bool regions_inside_hook;
-extern REGIONS_TLS void *regions_serving;
-extern REGIONS_TLS char regions_thread_identity;
-
-/// Marks the calling thread as inside (or outside) the hook; returns the previous state.
-static inline bool regions_hook_set_inside(bool inside) {
-  bool previous = regions_inside_hook;
-  regions_inside_hook = inside;
-  return previous;
-}
-
-/// The region currently being served on this thread (opaque to C), for page-source tagging.
-static inline void *regions_serving_region(void) { return regions_serving; }
-static inline void regions_set_serving_region(void *region) { regions_serving = region; }
-
-/// The region bound by the synchronous scope running on this thread (NULL: none, so ask the
-/// task-local). While a synchronous body runs, its thread runs nothing else, so this equals
-/// the task-local binding for every allocation the thread makes.
-extern REGIONS_TLS const void *regions_sync_binding;
-static inline const void *regions_get_sync_binding(void) { return regions_sync_binding; }
-static inline void regions_set_sync_binding(const void *binding) { regions_sync_binding = binding; }
-
-/// Above zero while the thread runs one of the Swift runtime entry points whose allocations
-/// live as long as the process (metadata, conformances, lazy globals, task records): the
-/// hook sends those to the ground (RuntimeEntries.c).
-extern REGIONS_TLS unsigned regions_runtime_depth;
-
-/// A unique identity for the calling thread (the address of a thread-local).
-static inline const void *regions_current_thread(void) { return &regions_thread_identity; }
-
-// MARK: - Region lock
-
-/// The lock of a region: biased towards the thread that created it, which takes it with
-/// plain stores (no atomic read-modify-write). The first time another thread takes it, the
-/// bias is revoked for good (one membarrier(2) call) and every thread uses `mutex`.
-/// Zero-initialize, then call regions_region_lock_init on the owning thread.
+/// The lock of a region: biased towards one thread, which takes it with plain stores (no
+/// atomic read-modify-write, no fence). When another thread needs it, the bias is revoked
+/// (one membarrier(2) call makes every running thread of the process execute a full fence)
+/// and, unless that happens often, given to the new thread; a lock whose bias moves too
+/// often stays unbiased, and everyone takes `mutex`. Zero-initialize, then call
+/// regions_region_lock_init on the thread that will use it first.
 typedef struct {
   regions_lock_t mutex;
-  uint32_t revoked;
-  const void *owner;
-  uint32_t owner_inside;
+  /// 1 once the lock no longer takes a bias (every taker uses `mutex`).
+  uint32_t unbiased;
+  /// The thread holding the bias, or NULL.
+  regions_thread_record *owner;
+  /// Biases handed over so far, and when the last one was (CLOCK_MONOTONIC ns).
+  uint32_t handovers;
+  uint64_t last_handover;
 } regions_region_lock_t;
 
-/// Biases the lock towards the calling thread (when the kernel supports membarrier).
 void regions_region_lock_init(regions_region_lock_t *lock);
-void regions_region_lock_acquire_slow(regions_region_lock_t *lock);
+bool regions_region_lock_acquire_slow(regions_region_lock_t *lock, regions_thread_record *me);
 
-/// Takes the lock; returns whether it was taken biased (pass that to release).
-static inline bool regions_region_lock_acquire(regions_region_lock_t *lock) {
-  if (lock->owner == regions_current_thread()) {
-    __atomic_store_n(&lock->owner_inside, 1, __ATOMIC_RELAXED);
-    __atomic_signal_fence(__ATOMIC_SEQ_CST);
-    if (!__atomic_load_n(&lock->revoked, __ATOMIC_RELAXED)) return true;
-    __atomic_store_n(&lock->owner_inside, 0, __ATOMIC_RELEASE);
-  }
-  regions_region_lock_acquire_slow(lock);
+/// Takes the lock if `me` holds its bias (and no other lock biased): two plain stores and two
+/// loads. False otherwise (the lock is not taken).
+static inline bool regions_region_lock_try_biased(regions_region_lock_t *lock,
+                                                  regions_thread_record *me) {
+  if (__atomic_load_n(&lock->owner, __ATOMIC_RELAXED) != me || me->inside != NULL) return false;
+  __atomic_store_n(&me->inside, lock, __ATOMIC_RELAXED);
+  __atomic_signal_fence(__ATOMIC_SEQ_CST);
+  // Asymmetric Dekker: a revoker clears `owner` and then calls membarrier, so either it
+  // sees our `inside` entry (and waits), or we see its store here.
+  if (__atomic_load_n(&lock->owner, __ATOMIC_RELAXED) == me) return true;
+  __atomic_store_n(&me->inside, NULL, __ATOMIC_RELEASE);
   return false;
 }
 
-static inline void regions_region_lock_release(regions_region_lock_t *lock, bool biased) {
+/// Takes the lock; returns whether it was taken biased (pass that to release). `me` must not
+/// be NULL.
+static inline bool regions_region_lock_acquire(regions_region_lock_t *lock,
+                                               regions_thread_record *me) {
+  if (regions_region_lock_try_biased(lock, me)) return true;
+  return regions_region_lock_acquire_slow(lock, me);
+}
+
+static inline void regions_region_lock_release(regions_region_lock_t *lock,
+                                               regions_thread_record *me, bool biased) {
   if (biased) {
-    __atomic_store_n(&lock->owner_inside, 0, __ATOMIC_RELEASE);
+    __atomic_store_n(&me->inside, NULL, __ATOMIC_RELEASE);
   } else {
     regions_lock_release(&lock->mutex);
   }
 }
+
+/// Makes the lock unbiased for good (after fork, in the child), without waiting.
+void regions_region_lock_reset(regions_region_lock_t *lock);
 
 /// Whether this build runs under ThreadSanitizer.
 bool regions_thread_sanitizer(void);
 
 /// Counter for tests: biases revoked so far.
 unsigned long regions_region_lock_revocations(void);
-
-// MARK: - Page routes
-
-/// How Regions learns which pages serve which region: source layers get pages through
-/// regions_pages_acquire / regions_pages_release, which go to these routes once installed
-/// (and straight to the OS before).
-typedef struct {
-  void *(*acquire)(size_t byte_count, size_t alignment);
-  void (*release)(void *address, size_t byte_count);
-  /// Pages from the region enclosing the one being served (or the ground when
-  /// `ground_only`, or when there is none): the sources OuterRegionPages and GroundPages.
-  void *(*acquire_outer)(size_t byte_count, size_t alignment, bool ground_only);
-  void (*release_outer)(void *address, size_t byte_count);
-} regions_page_routes;
-
-void regions_pages_install(const regions_page_routes *routes);
-void *regions_pages_acquire(size_t byte_count, size_t alignment);
-void regions_pages_release(void *address, size_t byte_count);
-/// `byte_count` a multiple of the page size, `alignment` at least the page size.
-void *regions_outer_acquire(size_t byte_count, size_t alignment, bool ground_only);
-void regions_outer_release(void *address, size_t byte_count);
 
 // MARK: - Runtime counters (process-wide, atomic)
 
@@ -231,6 +396,7 @@ typedef enum {
   regions_counter_span_bytes,
   regions_counter_withheld_spans,
   regions_counter_withheld_bytes,
+  regions_counter_withheld_resident_bytes,
   regions_counter_cached_bytes,
   regions_counter_count
 } regions_counter;
@@ -238,7 +404,7 @@ typedef enum {
 void regions_counter_add(regions_counter counter, long delta);
 long regions_counter_get(regions_counter counter);
 
-// MARK: - Atomics on plain words (for tables shared across threads)
+// MARK: - Atomics on plain words (for tables and lists shared across threads)
 
 static inline void *regions_atomic_load_pointer(void *const *slot) {
   return __atomic_load_n((void **)slot, __ATOMIC_ACQUIRE);
@@ -250,7 +416,37 @@ static inline bool regions_atomic_cas_pointer(void **slot, void *expected, void 
   return __atomic_compare_exchange_n(slot, &expected, desired, false, __ATOMIC_ACQ_REL,
                                      __ATOMIC_ACQUIRE);
 }
-// MARK: - Program break
+static inline void *regions_atomic_exchange_pointer(void **slot, void *value) {
+  return __atomic_exchange_n(slot, value, __ATOMIC_ACQ_REL);
+}
+static inline void *regions_atomic_load_relaxed_pointer(void *const *slot) {
+  return __atomic_load_n((void **)slot, __ATOMIC_RELAXED);
+}
+static inline uintptr_t regions_atomic_load_word(uintptr_t *word) {
+  return __atomic_load_n(word, __ATOMIC_ACQUIRE);
+}
+static inline uintptr_t regions_atomic_exchange_word(uintptr_t *word, uintptr_t value) {
+  return __atomic_exchange_n(word, value, __ATOMIC_ACQ_REL);
+}
+/// A successful exchange is release, a failed one relaxed (`expected` gets the value seen).
+static inline bool regions_atomic_compare_exchange_word(uintptr_t *word, uintptr_t *expected,
+                                                        uintptr_t desired) {
+  return __atomic_compare_exchange_n(word, expected, desired, true, __ATOMIC_RELEASE,
+                                     __ATOMIC_RELAXED);
+}
+static inline long regions_atomic_add_long(long *word, long delta) {
+  return __atomic_add_fetch(word, delta, __ATOMIC_ACQ_REL);
+}
+
+// MARK: - Fork (Interposer.c)
+
+/// Handlers the runtime runs around fork(): before (take the runtime's global locks), then
+/// in the parent (release them) or in the child (reset them, and close every region the
+/// child inherited). Installed once with pthread_atfork.
+void regions_install_fork_handlers(void (*prepare)(void), void (*parent)(void),
+                                   void (*child)(void));
+
+// MARK: - Program break (Break.c)
 
 /// The current program break (`sbrk(0)`), or NULL if the C library cannot tell.
 void *regions_break_current(void);
@@ -262,12 +458,11 @@ void *regions_break_grow(size_t increment);
 /// Sets the break to `address` with the C library's `brk`. Returns 0, or -1 with errno set.
 int regions_break_set(void *address);
 
-// MARK: - Threads
+// MARK: - Threads (Thread.c)
 
 /// The calling thread's number: 1 for the first thread that asks, 2 for the next, and so on
 /// (never 0; numbers are not reused when threads exit). Zero until the thread first asks.
-/// Initial-exec TLS: reaching it never calls __tls_get_addr (which may malloc).
-extern __thread __attribute__((tls_model("initial-exec"))) uint32_t regions_thread_number_value;
+extern REGIONS_TLS uint32_t regions_thread_number_value;
 
 uint32_t regions_thread_number_slow(void);
 
@@ -278,24 +473,10 @@ static inline uint32_t regions_thread_number(void) {
   return number != 0 ? number : regions_thread_number_slow();
 }
 
-/// Atomic operations on a word in shared memory, for lock-free lists (PerThread's
-/// remote frees). Loads are acquire, exchanges acquire-release, a successful
-/// compare-exchange release (failure relaxed; `expected` gets the value seen).
-static inline uintptr_t regions_atomic_load_word(uintptr_t *word) {
-  return __atomic_load_n(word, __ATOMIC_ACQUIRE);
-}
+/// Monotonic time in nanoseconds.
+uint64_t regions_monotonic_nanoseconds(void);
 
-static inline uintptr_t regions_atomic_exchange_word(uintptr_t *word, uintptr_t value) {
-  return __atomic_exchange_n(word, value, __ATOMIC_ACQ_REL);
-}
-
-static inline bool regions_atomic_compare_exchange_word(uintptr_t *word, uintptr_t *expected,
-                                                        uintptr_t desired) {
-  return __atomic_compare_exchange_n(word, expected, desired, true, __ATOMIC_RELEASE,
-                                     __ATOMIC_RELAXED);
-}
-
-// MARK: - Files
+// MARK: - Files (File.c)
 
 /// Creates (or truncates) a file for writing, mode 0644. Returns a descriptor, or -1 with
 /// errno set.

@@ -1,181 +1,228 @@
-import RegionMacrosSupport
+public import RegionMacrosSupport
 
-/// Reads a task-local's storage without copying (or retaining) the value: the runtime entry
-/// behind `TaskLocal.get()`. The key is the `TaskLocal` object's address.
-@_silgen_name("swift_task_localValueGet")
-func _swiftTaskLocalValueGet(_ key: UnsafeRawPointer) -> UnsafeMutableRawPointer?
+#if canImport(Glibc)
+  import Glibc
+#endif
 
-/// The runtime's answers to the C hook (see `regions_hook_routes`). Each is called with the
-/// thread marked inside the hook, so whatever they allocate goes to the ground.
+/// The runtime's answers to the interposed malloc family (`regions_hook_routes`): every
+/// decision about a hook allocation or free is made here, in Swift; the C interposer only
+/// filters what must never reach Swift code (re-entry, the Swift runtime's own calls) and
+/// passes the ground's calls on.
+///
+/// The hot path is three calls deep: the interposed function, the route here (which finds
+/// the region from the thread's context, or the block's owner with one table load), and the
+/// stack's specialized `_StackPaths` closure (the region's lock taken biased, the stack
+/// inlined, the header and the live count kept). Anything unusual falls through to the slow
+/// paths below, which take the lock in full.
+@usableFromInline
 enum _Hook {
-  nonisolated(unsafe) static var key: UnsafeRawPointer? = nil
-
-  /// Installs the routes once; called by every `Region.enter`. Regions first entered on two
-  /// threads at once (child tasks each entering their own) both wait for the one start.
-  static func start() { _ = started }
-
-  /// Runs once (a Swift lazy global: `swift_once`, which the runtime entries send to the
-  /// ground, so what it allocates never lands in a region).
-  private static let started: Void = {
-    key = UnsafeRawPointer(Unmanaged.passUnretained(Region.$_current).toOpaque())
-    _PageMap.start()
-    _PageCache.start()
-    _ = _ObjectNames.install
-    var pages = regions_page_routes(
-      acquire: _Spans.acquire, release: _Spans.release, acquire_outer: _OuterSpans.acquire,
-      release_outer: _OuterSpans.release)
-    regions_pages_install(&pages)
-    var routes = regions_hook_routes(
-      allocate: allocate, deallocate: deallocate, usable_size: usableSize, reallocate: reallocate)
-    regions_hook_install(&routes)
-  }()
-
-  /// Stands for "the ground" in the per-thread binding slot (NULL there means "unknown").
-  static var groundBinding: UnsafeRawPointer { UnsafeRawPointer(bitPattern: 1).unsafelyUnwrapped }
-
-  /// The innermost region bound for the current task (open or not), unretained: from the
-  /// synchronous scope's per-thread slot when one is running, else from the task-local.
-  @inline(__always)
-  static func boundRegion() -> UnsafeRawPointer? {
-    if let binding = regions_get_sync_binding() {
-      return binding == groundBinding ? nil : binding
-    }
-    guard let key, let storage = _swiftTaskLocalValueGet(key) else { return nil }
-    return storage.load(as: UnsafeRawPointer?.self)
+  /// What the allocate route returns to send a request on to the ground.
+  static var toGround: UnsafeMutableRawPointer {
+    UnsafeMutableRawPointer(bitPattern: 1).unsafelyUnwrapped
   }
 
-  /// Runs a synchronous body with `region` bound both task-locally (for tasks it creates)
-  /// and in the per-thread slot (for the hook's fast path).
-  @inline(__always)
-  static func withSyncBinding<Result>(
-    _ region: _RegionNode?, _ body: () throws -> Result
-  ) rethrows -> Result {
-    let previous = regions_get_sync_binding()
-    let binding = region.map { UnsafeRawPointer(Unmanaged.passUnretained($0).toOpaque()) }
-    defer { regions_set_sync_binding(previous) }
-    return try Region.$_current.withValue(region) {
-      regions_set_sync_binding(binding ?? groundBinding)
-      return try body()
+  // MARK: Allocation
+
+  /// An allocation the interposer found to be the program's (not a runtime library's, not
+  /// inside the hook or the Swift runtime), for an entry point other than malloc: a region's
+  /// block, nil (no memory), or `toGround`.
+  static func allocate(_ byteCount: Int, _ alignment: Int) -> UnsafeMutableRawPointer? {
+    let thread = regions_thread_context()!
+    guard let core = _Bindings.bound(thread) else { return toGround }
+    return serve(from: core, byteCount: byteCount, alignment: alignment, thread)
+  }
+
+  /// malloc, when the interposer could not name the thread's region: finds the binding (and
+  /// caches a task's), then serves through the region's fast path.
+  static func malloc(_ byteCount: Int) -> UnsafeMutableRawPointer? {
+    let thread = regions_thread_context()!
+    guard let core = _Bindings.bound(thread) else { return regions_ground_malloc(byteCount) }
+    return core.paths._withUnsafeGuaranteedRef {
+      $0.serve(UnsafeMutableRawPointer(core), byteCount, UnsafeMutableRawPointer(thread))
     }
   }
 
-  enum Outcome {
-    case served(UnsafeMutableRawPointer?)
-    case passOutward
-  }
-
-  /// Serves from the first open region at or outside `start`; nil with `toGround` when none.
-  /// Requires the thread marked inside the hook (see `insideHook`). Inlined into the hook's
-  /// entry: every call level costs a frame on the hottest path.
-  @inline(__always)
-  static func allocate(
-    from start: UnsafeRawPointer?, byteCount: Int, alignment: Int, toGround: inout Bool
+  /// malloc's slow path, the final answer: the block, the ground's, or nil with errno set.
+  @usableFromInline @inline(never)
+  static func mallocSlowly(
+    _ core: _Core, _ byteCount: Int, _ alignment: Int,
+    _ thread: UnsafeMutablePointer<regions_thread_t>
   ) -> UnsafeMutableRawPointer? {
-    var bits = start
-    while let current = bits {
-      let node = Unmanaged<_RegionNode>.fromOpaque(current)
-      let outcome = node._withUnsafeGuaranteedRef { region -> Outcome in
-        if !region.core.pointee.isOpen { return .passOutward }
-        return region.core.withLockInsideHook {
-          guard region.core.pointee.isOpen else { return .passOutward }
-          if let block = region.serve(byteCount: byteCount, alignment: alignment) {
-            return .served(block)
+    finalAnswer(serve(from: core, byteCount: byteCount, alignment: alignment, thread), byteCount)
+  }
+
+  /// The stack refused on malloc's fast path: stop, or serve from the regions out.
+  @usableFromInline @inline(never)
+  static func mallocRefused(
+    _ core: _Core, _ byteCount: Int, _ alignment: Int,
+    _ thread: UnsafeMutablePointer<regions_thread_t>
+  ) -> UnsafeMutableRawPointer? {
+    if core.pointee.exhaustion == .stop {
+      core.withLock { _Failure.stop(core, byteCount: byteCount, alignment: alignment) }
+    }
+    guard let parent = core.pointee.parent else { return regions_ground_malloc(byteCount) }
+    return mallocSlowly(parent, byteCount, alignment, thread)
+  }
+
+  /// What malloc returns for a route's answer: the ground's block for `toGround`, errno set for
+  /// nil.
+  static func finalAnswer(_ block: UnsafeMutableRawPointer?, _ byteCount: Int)
+    -> UnsafeMutableRawPointer?
+  {
+    if block == toGround { return regions_ground_malloc(byteCount) }
+    if block == nil { regions_set_errno(ENOMEM) }
+    return block
+  }
+
+  /// The slow path: serves from the first open region at or outside `start`, under its lock
+  /// in full. A block, nil (no memory: the interposer sets ENOMEM), or `toGround` when no
+  /// region out is open.
+  @inline(never)
+  static func serve(
+    from start: _Core, byteCount: Int, alignment: Int,
+    _ thread: UnsafeMutablePointer<regions_thread_t>
+  ) -> UnsafeMutableRawPointer? {
+    guard UInt(bitPattern: byteCount | alignment) < regions_reservation_size() else { return nil }
+    let record = _ThreadIdentity.record(thread)
+    var core = start
+    while true {
+      if core.pointee.isOpen {
+        let biased = regions_region_lock_acquire(core._lock, record)
+        if core.pointee.isOpen {
+          if core.pointee.pending != nil { _PendingFrees.drain(core, thread) }
+          if let block = serveLocked(core, byteCount: byteCount, alignment: alignment, thread) {
+            regions_region_lock_release(core._lock, record, biased)
+            return block
           }
-          if byteCount < 0 || byteCount >= 1 << 46 { return .served(nil) }  // absurd: ENOMEM
-          switch region.exhaustion {
-          case .stop: _Failure.stop(region, byteCount: byteCount, alignment: alignment)
-          case .useOuterRegion: return .passOutward
+          if core.pointee.exhaustion == .stop {
+            _Failure.stop(core, byteCount: byteCount, alignment: alignment)
           }
         }
+        regions_region_lock_release(core._lock, record, biased)
       }
-      switch outcome {
-      case .served(let block): return block
-      case .passOutward: bits = node._withUnsafeGuaranteedRef { $0.parentBits }
-      }
+      guard let parent = core.pointee.parent else { return toGround }
+      core = parent
     }
-    toGround = true
-    return nil
   }
 
-  static let allocate:
-    @convention(c) (Int, Int, UnsafeMutablePointer<Bool>?) -> UnsafeMutableRawPointer? = {
-      byteCount, alignment, toGround in
-      var ground = false
-      let block = allocate(
-        from: boundRegion(), byteCount: byteCount, alignment: alignment, toGround: &ground)
-      toGround?.pointee = ground
-      return block
+  /// The stack's block with a header in front, through the stack's generic closure. Requires
+  /// the lock (held any way) and an open region.
+  static func serveLocked(
+    _ core: _Core, byteCount: Int, alignment: Int,
+    _ thread: UnsafeMutablePointer<regions_thread_t>
+  ) -> UnsafeMutableRawPointer? {
+    let offset = Swift.max(_BlockHeader.size, alignment)
+    let stackByteCount = _BlockHeader.stackByteCount(byteCount: byteCount, offset: offset)
+    let previous = thread.pointee.state
+    thread.pointee.state = UnsafeMutableRawPointer(core)
+    let base = core.paths._withUnsafeGuaranteedRef {
+      $0.allocate(core.pointee.stack, stackByteCount, offset)
     }
+    thread.pointee.state = previous
+    guard let base else { return nil }
+    if !regions_in_reservation(base) {
+      return servedOutsideTheReservation(core, base, byteCount, offset)
+    }
+    let user = base + offset
+    _BlockHeader.write(user, byteCount: byteCount, alignment: offset, offset: offset)
+    core.pointee.liveBlocks &+= 1
+    return user
+  }
 
-  /// The live header of a region block, or a stop with a message for anything else inside
+  /// A block outside the reservation: a span of the region's from the ground (GroundPages,
+  /// OuterRegionPages), or a stack that does not take its memory from a page source (a stop).
+  /// Requires the lock.
+  @usableFromInline @inline(never)
+  static func servedOutsideTheReservation(
+    _ core: _Core, _ base: UnsafeMutableRawPointer, _ byteCount: Int, _ offset: Int
+  ) -> UnsafeMutableRawPointer {
+    guard _span(containing: base)?.pointee.core == core else { _Failure.foreignBlock(core, base) }
+    let user = base + offset
+    _BlockHeader.write(user, byteCount: byteCount, alignment: offset, offset: offset)
+    core.pointee.liveBlocks &+= 1
+    return user
+  }
+
+  // MARK: Deallocation
+
+  /// Frees a pointer in the reservation or in a foreign span; false for a pointer no region
+  /// owns (the ground frees it).
+  @inline(__always)
+  static func deallocate(_ pointer: UnsafeMutableRawPointer) -> Bool {
+    let span: _SpanPointer
+    if regions_in_reservation(pointer) {
+      guard let found = _SpanTable.span(containing: pointer) else {
+        _Failure.notInARegion(pointer, what: "free")
+      }
+      span = found
+    } else {
+      guard let found = _PageMap.span(containing: pointer) else { return false }
+      span = found
+    }
+    free(pointer, in: span)
+    return true
+  }
+
+  /// Frees a block of `span` through its region's fast path.
+  @inline(__always)
+  static func free(_ pointer: UnsafeMutableRawPointer, in span: _SpanPointer) {
+    let core = span.pointee.core
+    core.paths._withUnsafeGuaranteedRef {
+      $0.free(
+        UnsafeMutableRawPointer(core), pointer, UnsafeMutableRawPointer(span),
+        UnsafeMutableRawPointer(regions_thread_context()!))
+    }
+  }
+
+  /// A free that cannot go to the stack now: into a withheld span, or onto the region's
+  /// pending list (another thread holds the lock's bias, or this thread is inside the
+  /// runtime or the hook, or the region is closing).
+  @usableFromInline @inline(never)
+  static func freeElsewhere(
+    _ pointer: UnsafeMutableRawPointer, in span: _SpanPointer,
+    _ thread: UnsafeMutablePointer<regions_thread_t>
+  ) {
+    if span.pointee.isWithheld {
+      _Spans.freeWithheld(pointer, in: span)
+    } else {
+      _PendingFrees.push(pointer, in: span, "free")
+    }
+  }
+
+  /// Gives a freed block (its tag already freed) back to the stack through its generic
+  /// closure. Requires the lock and an open region.
+  static func giveToStack(
+    _ pointer: UnsafeMutableRawPointer, header: _BlockHeader, core: _Core,
+    _ thread: UnsafeMutablePointer<regions_thread_t>
+  ) {
+    let previous = thread.pointee.state
+    thread.pointee.state = UnsafeMutableRawPointer(core)
+    core.paths._withUnsafeGuaranteedRef {
+      $0.deallocate(
+        core.pointee.stack, pointer - header.offset, header.stackByteCount, header.alignment)
+    }
+    thread.pointee.state = previous
+    core.pointee.liveBlocks &-= 1
+  }
+
+  /// The header of a live region block, or a stop with a message for anything else inside
   /// region pages (a double free, an interior pointer).
   @inline(__always)
   static func liveHeader(
     _ pointer: UnsafeMutableRawPointer, _ span: _SpanPointer, _ what: StaticString
   ) -> _BlockHeader {
     let header = _BlockHeader.read(pointer)
-    if header.tag != _BlockHeader.liveTag {
-      _Failure.badPointer(
-        pointer, span: span, what: what, freed: header.tag == _BlockHeader.freedTag)
-    }
+    if _slowPath(header.tag != _BlockHeader.liveTag) { notLive(pointer, span, what) }
     return header
   }
 
-  /// Frees a region block; false for a pointer no region owns. Requires the thread marked
-  /// inside the hook.
-  static let deallocate: @convention(c) (UnsafeMutableRawPointer?) -> Bool = { pointer in
-    guard let pointer, let span = _PageMap.span(containing: pointer) else { return false }
-    let core = span.pointee.core
-    core.withLockInsideHook { freeBlock(pointer, in: span, of: core) }
-    return true
+  @usableFromInline @inline(never)
+  static func notLive(
+    _ pointer: UnsafeMutableRawPointer, _ span: _SpanPointer, _ what: StaticString
+  ) -> Never {
+    let tag = _BlockHeader.read(pointer).tag
+    _Failure.badPointer(
+      pointer, span: span, what: what,
+      freed: tag == _BlockHeader.freedTag || tag == _BlockHeader.pendingTag)
   }
-
-  /// Runs `body` with the thread marked inside the hook, for calls into the hook's routes
-  /// from outside the hook (explicit mode's OuterRegionPages and GroundPages).
-  @inline(__always)
-  static func insideHook<R>(_ body: () -> R) -> R {
-    let wasInside = regions_hook_set_inside(true)
-    defer { _ = regions_hook_set_inside(wasInside) }
-    return body()
-  }
-
-  /// Frees a region block. Requires the lock of `core`, the span's region. (A function of its
-  /// own rather than the body of a closure, so that it is inlined into the hook's entry.)
-  @inline(__always)
-  static func freeBlock(_ pointer: UnsafeMutableRawPointer, in span: _SpanPointer, of core: _Core) {
-    let header = liveHeader(pointer, span, "free")
-    _BlockHeader.markFreed(pointer)
-    if core.pointee.isOpen, let node = core.pointee.node {
-      Unmanaged<_RegionNode>.fromOpaque(node)._withUnsafeGuaranteedRef {
-        $0.unserve(pointer, header: header)
-      }
-    }
-    span.pointee.liveBlocks &-= 1
-    core.pointee.liveBlocks &-= 1
-    if span.pointee.liveBlocks == 0 && span.pointee.isWithheld { _Spans.destroy(span) }
-  }
-
-  static let usableSize: @convention(c) (UnsafeMutableRawPointer?) -> Int = { pointer in
-    guard let pointer, let span = _PageMap.span(containing: pointer) else { return -1 }
-    return liveHeader(pointer, span, "malloc_usable_size").byteCount
-  }
-
-  /// Grows or shrinks a region block. It stays in place when it fits; otherwise it moves to
-  /// its owner (if still open) or to where a malloc from here would go.
-  static let reallocate:
-    @convention(c) (UnsafeMutableRawPointer?, Int) -> UnsafeMutableRawPointer? = {
-      pointer, byteCount in
-      guard let pointer, let span = _PageMap.span(containing: pointer) else { return nil }
-      let header = liveHeader(pointer, span, "realloc")
-      if byteCount <= header.byteCount { return pointer }
-      let owner = span.pointee.core.pointee.node
-      var ground = false
-      var moved = allocate(
-        from: owner ?? boundRegion(), byteCount: byteCount, alignment: 16, toGround: &ground)
-      if ground { moved = regions_ground_malloc(byteCount) }
-      guard let moved else { return nil }
-      moved.copyMemory(from: pointer, byteCount: header.byteCount)
-      _ = deallocate(pointer)
-      return moved
-    }
 }

@@ -12,7 +12,7 @@ enum _ObjectNames {
 
   /// `block` is a block a layer handed out (the runtime's header, then the user's bytes).
   static func describe(stackBlock block: UnsafeMutableRawPointer, byteCount: Int) -> String? {
-    guard let span = _PageMap.span(containing: block), span.pointee.base <= block else {
+    guard let span = _span(containing: block), span.pointee.base <= block else {
       return nil
     }
     // The header sits `offset` bytes in, just before the user's pointer; `offset` is the

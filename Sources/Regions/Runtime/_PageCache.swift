@@ -1,8 +1,8 @@
 import RegionMacrosSupport
 
 /// Pages the runtime keeps after a region gave them back, so that the next region reuses
-/// them instead of mapping fresh pages (each first touch of a fresh page is a page fault,
-/// which costs more than zeroing a resident page).
+/// them instead of committing fresh pages (each first touch of a fresh page is a page fault,
+/// which costs more than zeroing a resident page). Ranges of the reservation.
 ///
 /// At most `capacity` ranges and `byteLimit` bytes are kept; more go back to the OS at once.
 /// A range is handed out again only for the same size and a compatible alignment, zeroed
@@ -41,7 +41,7 @@ enum _PageCache {
     return body()
   }
 
-  /// Keeps pages for reuse; false when the cache is full (the caller unmaps them).
+  /// Keeps pages for reuse; false when the cache is full (the caller gives them back).
   static func keep(_ base: UnsafeMutableRawPointer, byteCount: Int) -> Bool {
     guard let entries else { return false }
     return withLock {
@@ -80,7 +80,9 @@ enum _PageCache {
   static func releaseAll() {
     guard let entries else { return }
     withLock {
-      for index in 0..<count { regions_os_unmap(entries[index].base, entries[index].byteCount) }
+      for index in 0..<count {
+        _AddressSpace.give(entries[index].base, byteCount: entries[index].byteCount)
+      }
       count = 0
       regions_counter_add(regions_counter_cached_bytes, -bytes)
       bytes = 0

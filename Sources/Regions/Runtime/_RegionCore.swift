@@ -1,71 +1,180 @@
-import RegionMacrosSupport
+public import RegionMacrosSupport
 
-/// What a region shares with its spans. It lives in ground memory, not in the region
-/// object, because spans withheld after the scope (they still hold live blocks) must reach
-/// their lock and counters after the region object is gone.
+/// A region as the hook sees it: its lock, its counters, its spans and the way to its stack.
+/// It lives in ground memory, not in the region object, because spans withheld after the
+/// scope (they still hold live blocks) reach it after the region object is gone.
 ///
-/// Every field is read and written under `lock`, except `isOpen`, which routing reads first
-/// without the lock as a hint and then again under it.
+/// `lock` guards the stack and `liveBlocks`; `spansLock` guards the span bookkeeping (the span
+/// list, withheld counts, `references`), which changes far less often. `isOpen` is read
+/// without a lock first, as a hint, and again under `lock`. `pending` is the list of blocks
+/// freed by threads that do not hold the lock's bias (see `_PendingFrees`); it sits on a
+/// cache line of its own, because those threads write it.
+@usableFromInline
 struct _RegionCore {
   /// First, so that the core's address is the lock's.
-  var lock = regions_region_lock_t()
-  var isOpen = true
-  /// The region object (one) plus one per span of the region.
-  var references = 1
+  @usableFromInline var lock = regions_region_lock_t()
+  @usableFromInline var isOpen = true
+  /// Blocks served through the hook and not yet freed (under `lock`).
+  @usableFromInline var liveBlocks = 0
+  /// The stack's storage while the region is open (ground memory).
+  @usableFromInline var stack: UnsafeMutableRawPointer
+  /// The stack's specialized operations, retained by the core until it is freed.
+  let paths: Unmanaged<_StackPaths>
   /// The region object while the region is open (unretained: the scope keeps it alive).
   var node: UnsafeRawPointer?
-  /// Blocks served through the hook and not yet freed.
-  var liveBlocks = 0
-  /// Spans mapped for the region and not yet given back to the OS.
+  /// The next region out, for walking outward from a closed binding. Unretained: the region
+  /// object keeps its parent's alive, and walks start from a live binding.
+  var parent: _Core?
+  let exhaustion: Region.ExhaustionPolicy
+  /// The stack's type, for messages (also after the region object is gone).
+  let stackName: String
+
+  var spansLock = regions_lock_t()
+  /// The region object (one) plus one per span of the region; the core is freed at zero.
+  var references = 1
+  /// The region's spans, a list through `_Span.next`.
+  var spans: _SpanPointer? = nil
   var liveSpans = 0
-  /// Spans the stack gave back while a block in them was still live.
   var withheldSpans = 0
-  /// Bytes in withheld spans.
   var withheldBytes = 0
-  /// The span the last block came from: the next block is most likely in it too, which
-  /// saves a page-map walk.
-  var lastSpan: _SpanPointer? = nil
+  /// Bytes of withheld spans still resident (pages holding live blocks).
+  var withheldResidentBytes = 0
+  /// Set in a child of fork for every region it inherited: they never serve again.
+  var isForked = false
+  /// The thread closing the region, while it does (it holds the lock).
+  var closer: UnsafeMutablePointer<regions_thread_record>? = nil
+
+  /// The registry of every core in the process (for fork).
+  var registryNext: _Core? = nil
+  var registryPrevious: _Core? = nil
+
+  private var _separation: (UInt, UInt, UInt, UInt, UInt, UInt, UInt, UInt) = (
+    0, 0, 0, 0, 0, 0, 0, 0
+  )
+  /// Blocks freed by other threads, waiting for the lock holder (or `_PendingFrees.closed`).
+  @usableFromInline var pending: UnsafeMutableRawPointer? = nil
+  private var _tail: (UInt, UInt, UInt, UInt, UInt, UInt, UInt) = (0, 0, 0, 0, 0, 0, 0)
+
+  init(
+    parent: _Core?, stack: UnsafeMutableRawPointer, paths: _StackPaths,
+    exhaustion: Region.ExhaustionPolicy, stackName: String
+  ) {
+    self.parent = parent
+    self.stack = stack
+    self.paths = Unmanaged.passRetained(paths)
+    self.exhaustion = exhaustion
+    self.stackName = stackName
+  }
 }
 
-typealias _Core = UnsafeMutablePointer<_RegionCore>
+@usableFromInline typealias _Core = UnsafeMutablePointer<_RegionCore>
 
 extension UnsafeMutablePointer where Pointee == _RegionCore {
-  /// A new core in ground memory, open, referenced once (by its region object).
-  static func make() -> _Core {
-    let raw = _groundAllocate(MemoryLayout<_RegionCore>.size)
+  /// A new core in ground memory, open, referenced once (by its region object), registered.
+  static func make(
+    parent: _Core?, stack: UnsafeMutableRawPointer, paths: _StackPaths,
+    exhaustion: Region.ExhaustionPolicy, stackName: String
+  ) -> _Core {
+    let raw = regions_ground_aligned(64, MemoryLayout<_RegionCore>.size)
+    guard let raw else {
+      fatalError("Regions: the ground allocator has no memory for the runtime's records")
+    }
     let core = raw.bindMemory(to: _RegionCore.self, capacity: 1)
-    core.initialize(to: _RegionCore())
+    core.initialize(
+      to: _RegionCore(
+        parent: parent, stack: stack, paths: paths, exhaustion: exhaustion, stackName: stackName))
     regions_region_lock_init(core._lock)
+    _CoreRegistry.insert(core)
     return core
   }
 
+  @inlinable @inline(__always)
   var _lock: UnsafeMutablePointer<regions_region_lock_t> {
     UnsafeMutableRawPointer(self).assumingMemoryBound(to: regions_region_lock_t.self)
   }
 
-  /// Runs `body` holding the core's lock, with this thread marked as inside the hook so that
-  /// any allocation made meanwhile goes to the ground instead of deadlocking on this lock.
-  /// Frees the core afterwards if `body` dropped its last reference.
-  @inline(__always)
-  func withLock<R>(_ body: () -> R) -> R {
-    let wasInside = regions_hook_set_inside(true)
-    defer { _ = regions_hook_set_inside(wasInside) }
-    return withLockInsideHook(body)
+  var _spansLock: UnsafeMutablePointer<regions_lock_t> {
+    (UnsafeMutableRawPointer(self) + MemoryLayout<_RegionCore>.offset(of: \.spansLock)!)
+      .assumingMemoryBound(to: regions_lock_t.self)
   }
 
-  /// `withLock` for a thread already marked inside the hook (the hook's routes, whose C
-  /// callers mark it): the same, without saving and restoring the mark.
+  var _pending: UnsafeMutablePointer<UnsafeMutableRawPointer?> {
+    (UnsafeMutableRawPointer(self) + MemoryLayout<_RegionCore>.offset(of: \.pending)!)
+      .assumingMemoryBound(to: UnsafeMutableRawPointer?.self)
+  }
+
+  /// The stack's operations (alive as long as the core).
   @inline(__always)
-  func withLockInsideHook<R>(_ body: () -> R) -> R {
-    let biased = regions_region_lock_acquire(_lock)
+  var paths: Unmanaged<_StackPaths> { pointee.paths }
+
+  /// Runs `body` holding the region's lock, with this thread marked as inside the hook (so
+  /// any allocation made meanwhile goes to the ground instead of deadlocking on this lock).
+  /// Not on the hook's hot path.
+  func withLock<R>(_ body: () -> R) -> R {
+    let thread = regions_thread_context()!
+    let previous = regions_hook_enter()
+    defer { regions_hook_restore(previous) }
+    let record = _ThreadIdentity.record(thread)
+    let biased = regions_region_lock_acquire(_lock, record)
+    defer { regions_region_lock_release(_lock, record, biased) }
+    if pointee.pending != nil && pointee.isOpen { _PendingFrees.drain(self, thread) }
+    return body()
+  }
+
+  /// Runs `body` holding the span bookkeeping's lock; frees the core afterwards if `body`
+  /// dropped its last reference.
+  func withSpansLock<R>(_ body: () -> R) -> R {
+    regions_lock_acquire(_spansLock)
     let result = body()
     let dead = pointee.references == 0
-    regions_region_lock_release(_lock, biased)
-    if dead {
-      deinitialize(count: 1)
-      regions_ground_free(self)
-    }
+    regions_lock_release(_spansLock)
+    if dead { destroy() }
     return result
+  }
+
+  /// Drops a reference (the region object's, at its deinit).
+  func release() {
+    withSpansLock { pointee.references -= 1 }
+  }
+
+  private func destroy() {
+    _CoreRegistry.remove(self)
+    pointee.paths.release()
+    deinitialize(count: 1)
+    regions_ground_free(self)
+  }
+}
+
+/// Every core in the process, so that a child of fork can close the regions it inherited.
+enum _CoreRegistry {
+  nonisolated(unsafe) static var lock: UnsafeMutablePointer<regions_lock_t>? = nil
+  nonisolated(unsafe) static var first: _Core? = nil
+
+  static func start() {
+    if lock != nil { return }
+    let memory = _groundAllocate(MemoryLayout<regions_lock_t>.size)
+      .bindMemory(to: regions_lock_t.self, capacity: 1)
+    memory.initialize(to: regions_lock_t())
+    lock = memory
+  }
+
+  static func insert(_ core: _Core) {
+    regions_lock_acquire(lock)
+    core.pointee.registryNext = first
+    first?.pointee.registryPrevious = core
+    first = core
+    regions_lock_release(lock)
+  }
+
+  static func remove(_ core: _Core) {
+    regions_lock_acquire(lock)
+    if let previous = core.pointee.registryPrevious {
+      previous.pointee.registryNext = core.pointee.registryNext
+    } else {
+      first = core.pointee.registryNext
+    }
+    core.pointee.registryNext?.pointee.registryPrevious = core.pointee.registryPrevious
+    regions_lock_release(lock)
   }
 }
 
@@ -75,4 +184,27 @@ func _groundAllocate(_ byteCount: Int) -> UnsafeMutableRawPointer {
     fatalError("Regions: the ground allocator has no memory for the runtime's records")
   }
   return raw
+}
+
+/// The calling thread's lock identity.
+enum _ThreadIdentity {
+  @inline(__always)
+  static func record(_ thread: UnsafeMutablePointer<regions_thread_t>)
+    -> UnsafeMutablePointer<regions_thread_record>
+  {
+    if let record = thread.pointee.record { return record }
+    return create()
+  }
+
+  /// Makes the record (ground memory; the thread key it registers may allocate, and that goes
+  /// to the ground too).
+  @inline(never)
+  static func create() -> UnsafeMutablePointer<regions_thread_record> {
+    let previous = regions_hook_enter()
+    defer { regions_hook_restore(previous) }
+    guard let record = regions_thread_record_slow() else {
+      fatalError("Regions: the ground allocator has no memory for a thread's record")
+    }
+    return record
+  }
 }

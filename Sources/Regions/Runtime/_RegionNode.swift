@@ -1,21 +1,17 @@
 import RegionMacrosSupport
 
 /// A region as the task-local binding holds it: its parent (the next region out), its core
-/// and its stack (type-erased behind `_StackOperations`). Bindings retain it, so an unstructured `Task {}`
-/// that outlives the scope can still walk from it to the next open region out.
+/// and its stack (type-erased behind `_StackPaths`). Bindings retain it, so an
+/// unstructured `Task {}` that outlives the scope can still walk from it to the next open
+/// region out.
 @usableFromInline
 final class _RegionNode: @unchecked Sendable {
   /// The next region out, or nil for the ground.
   let parent: _RegionNode?
-  /// `parent`'s address, for walking outward without retain/release on the hook path.
-  let parentBits: UnsafeRawPointer?
   let core: _Core
-  let exhaustion: Region.ExhaustionPolicy
-  /// The stack's type, for messages.
-  let stackName: String
   /// The stack's storage (ground memory: a stable address, no exclusivity checks).
   @usableFromInline let stack: UnsafeMutableRawPointer
-  let operations: _StackOperations
+  let paths: _StackPaths
   /// The stack's type, for `Region.inspect`.
   let stackType: ObjectIdentifier
 
@@ -23,31 +19,36 @@ final class _RegionNode: @unchecked Sendable {
   /// current region (its parent).
   @usableFromInline
   init(
-    stack: UnsafeMutableRawPointer, operations: _StackOperations,
+    stack: UnsafeMutableRawPointer, paths: _StackPaths,
     exhaustion: Region.ExhaustionPolicy, stackName: String
   ) {
-    _Hook.start()
+    _Runtime.start()
     let parent = Region._current
     self.parent = parent
-    self.parentBits = parent.map { UnsafeRawPointer(Unmanaged.passUnretained($0).toOpaque()) }
-    self.core = .make()
-    self.exhaustion = exhaustion
-    self.stackName = stackName
+    self.core = .make(
+      parent: parent?.core, stack: stack, paths: paths, exhaustion: exhaustion,
+      stackName: stackName)
     self.stack = stack
-    self.operations = operations
-    self.stackType = operations.stackType
+    self.paths = paths
+    self.stackType = paths.stackType
     core.pointee.node = UnsafeRawPointer(Unmanaged.passUnretained(self).toOpaque())
+    // A cached task binding may name a region whose core has since been freed and whose
+    // address this one reuses: cached bindings made before now are not to be trusted.
+    regions_binding_epoch_bump()
     regions_hook_open_regions_add(1)
   }
 
   deinit {
-    core.withLock { core.pointee.references -= 1 }
+    core.release()
   }
+
+  var stackName: String { core.pointee.stackName }
 
   /// Ground memory for a stack of `byteCount` bytes aligned to `alignment`.
   @usableFromInline
   static func _stackStorage(byteCount: Int, alignment: Int) -> UnsafeMutableRawPointer {
-    guard let raw = regions_ground_aligned(Swift.max(alignment, 16), Swift.max(byteCount, 1)) else {
+    guard let raw = regions_ground_aligned(Swift.max(alignment, 16), Swift.max(byteCount, 1))
+    else {
       fatalError("Regions: the ground allocator has no memory for a region's stack")
     }
     return raw
@@ -59,85 +60,27 @@ final class _RegionNode: @unchecked Sendable {
     regions_ground_free(storage)
   }
 
-  @inline(__always)
-  func _stackAllocate(byteCount: Int, alignment: Int) -> UnsafeMutableRawPointer? {
-    operations.allocate(stack, byteCount, alignment)
-  }
+  func _stackReport() -> String { paths.report(stack) }
 
-  @inline(__always)
-  func _stackDeallocate(_ pointer: UnsafeMutableRawPointer, byteCount: Int, alignment: Int) {
-    operations.deallocate(stack, pointer, byteCount, alignment)
-  }
-
-  func _stackReport() -> String { operations.report(stack) }
-
-  // MARK: Serving blocks
-
-  /// Serves a hook allocation: the stack's block with a header in front. Requires the lock
-  /// and an open region. Returns nil when the stack refuses.
-  @inline(__always)
-  func serve(byteCount: Int, alignment: Int) -> UnsafeMutableRawPointer? {
-    let blockAlignment = Swift.max(_BlockHeader.size, alignment)
-    let offset = blockAlignment
-    // Unsigned compares: negative sizes (huge size_t values) fail them too, and the sum of
-    // two numbers below 2^46 cannot overflow.
-    guard UInt(bitPattern: byteCount) < 1 << 46, UInt(bitPattern: offset) < 1 << 46 else {
-      return nil
-    }
-    let stackByteCount = offset &+ byteCount
-    let previousServing = regions_serving_region()
-    regions_set_serving_region(core)
-    let base = _stackAllocate(byteCount: stackByteCount, alignment: blockAlignment)
-    regions_set_serving_region(previousServing)
-    guard let base else { return nil }
-    let span: _SpanPointer
-    if let last = core.pointee.lastSpan, base >= last.pointee.base,
-      base < last.pointee.base + last.pointee.byteCount
-    {
-      span = last
-    } else {
-      guard let found = _PageMap.span(containing: base), found.pointee.core == core else {
-        _foreignBlock(base)
-      }
-      span = found
-      core.pointee.lastSpan = found
-    }
-    span.pointee.liveBlocks &+= 1
-    core.pointee.liveBlocks &+= 1
-    let user = base + offset
-    _BlockHeader.write(user, byteCount: byteCount, alignment: blockAlignment, offset: offset)
-    return user
-  }
-
-  @inline(never)
-  func _foreignBlock(_ base: UnsafeMutableRawPointer) -> Never {
-    fatalError(
-      "Regions: the stack \(stackName) returned \(base), which is not in pages it mapped while serving this region. In hook mode a region's stack must take its memory from a page source (Mmap); ProcessAllocator() and other sources serve explicit mode only."
-    )
-  }
-
-  /// Gives a hook block back to the stack, if the region is still open. Requires the lock.
-  @inline(__always)
-  func unserve(_ user: UnsafeMutableRawPointer, header: _BlockHeader) {
-    let previousServing = regions_serving_region()
-    regions_set_serving_region(core)
-    _stackDeallocate(
-      user - header.offset, byteCount: header.stackByteCount, alignment: header.alignment)
-    regions_set_serving_region(previousServing)
-  }
-
-  /// Closes the region: no more allocations, the stack reset. Blocks still live keep their
-  /// spans from the OS until they are freed.
+  /// Closes the region: no more allocations; blocks freed by other threads go to the stack,
+  /// then the stack is reset. Pages that still hold a live block are withheld until it is
+  /// freed; the rest go back at once.
   @usableFromInline
   func close() {
+    let thread = regions_thread_context()!
     core.withLock {
+      if core.pointee.isForked { return }
+      core.pointee.closer = thread.pointee.record
+      defer { core.pointee.closer = nil }
       core.pointee.isOpen = false
+      _PendingFrees.drainForClose(core, thread)
+      let previous = thread.pointee.state
+      thread.pointee.state = UnsafeMutableRawPointer(core)
+      paths.reset(stack)
+      _Spans.giveBackRemaining(core)
+      thread.pointee.state = previous
       core.pointee.node = nil
-      let previousServing = regions_serving_region()
-      regions_set_serving_region(core)
-      operations.reset(stack)
-      regions_set_serving_region(previousServing)
     }
-    regions_hook_open_regions_add(-1)
+    if !core.pointee.isForked { regions_hook_open_regions_add(-1) }
   }
 }

@@ -1,53 +1,66 @@
-import RegionMacrosSupport
+public import RegionMacrosSupport
 
-/// Pages a source layer mapped while serving a region: the unit the runtime withholds from
-/// the OS while a block in it is live.
+/// Pages a source layer took while serving a region: the unit the runtime withholds from the
+/// OS while a block in it is live.
+@usableFromInline
 struct _Span {
   /// Where the pages came from, and so where they go back.
   enum Source {
-    /// Mapped from the OS (Mmap, and any layer using `_Pages`).
+    /// A range of the reservation (Mmap, and any layer using `_Pages`).
     case pages
-    /// A block of the enclosing region (OuterRegionPages): its pages lie inside a span of that region.
+    /// A block of the enclosing region (OuterRegionPages): its pages lie inside a span of that
+    /// region.
     case outerRegion
-    /// A page-aligned block of the ground allocator (GroundPages, or OuterRegionPages with no region out).
+    /// A page-aligned block of the ground allocator (GroundPages, or OuterRegionPages with no
+    /// region out): outside the reservation, found through `_PageMap`.
     case ground
   }
 
+  /// First: the interposer reads a span's core from its first word.
+  var core: _Core
   var base: UnsafeMutableRawPointer
   var byteCount: Int
-  var core: _Core
   var source: Source
   /// For `.outerRegion`: the enclosing region's span these pages belong to, put back in the
-  /// page map when this span goes.
+  /// span table when this span goes.
   var outerSpan: _SpanPointer?
-  /// Hook blocks in the span that are live.
+  /// The stack gave the span back while blocks were live; it goes with the last of them.
+  @usableFromInline var isWithheld = false
+  /// Live blocks of a withheld span (counted by the scan when it was withheld).
   var liveBlocks = 0
-  /// The stack gave the span back while blocks were live; it goes to the OS with the last.
-  var isWithheld = false
+  /// Bytes of a withheld span still resident.
+  var residentBytes = 0
+  /// A layer changed the protection of some of its pages (Guard): scans read it carefully,
+  /// and its pages are made accessible again before reuse.
+  var hasProtections = false
+  /// The core's span list.
+  var next: _SpanPointer? = nil
+  var previous: _SpanPointer? = nil
+
 }
 
-typealias _SpanPointer = UnsafeMutablePointer<_Span>
+@usableFromInline typealias _SpanPointer = UnsafeMutablePointer<_Span>
 
-/// The page routes: source layers' pages become spans of the region being served.
+/// The span holding `address`, in the reservation or outside it.
+@inline(__always)
+func _span(containing address: UnsafeRawPointer) -> _SpanPointer? {
+  if regions_in_reservation(address) { return _SpanTable.span(containing: address) }
+  return _PageMap.span(containing: address)
+}
+
+/// Spans: made when a page source serves a region, withheld or destroyed when given back.
 enum _Spans {
-  /// Maps pages; while a region is being served on this thread (its lock held), records them
-  /// as a span of that region.
-  static let acquire: @convention(c) (Int, Int) -> UnsafeMutableRawPointer? = {
-    byteCount, alignment in
-    guard let serving = regions_serving_region() else {
-      return regions_os_map(byteCount, alignment)
+  /// Points the pages of `[base, base + byteCount)` at `span`: in the span table for the
+  /// reservation, in the page map outside it.
+  static func setOwner(_ base: UnsafeRawPointer, byteCount: Int, to span: _SpanPointer?) {
+    if regions_in_reservation(base) {
+      _SpanTable.set(base, byteCount: byteCount, to: span)
+    } else {
+      _PageMap.set(base, byteCount: byteCount, to: span)
     }
-    guard
-      let pointer = _PageCache.take(byteCount: byteCount, alignment: alignment)
-        ?? regions_os_map(byteCount, alignment)
-    else { return nil }
-    register(
-      pointer, byteCount: byteCount, core: serving.assumingMemoryBound(to: _RegionCore.self),
-      source: .pages, outerSpan: nil)
-    return pointer
   }
 
-  /// Records pages as a span of `core`'s region. Requires that region's lock.
+  /// Records pages as a span of `core`'s region.
   static func register(
     _ pointer: UnsafeMutableRawPointer, byteCount: Int, core: _Core, source: _Span.Source,
     outerSpan: _SpanPointer?
@@ -55,125 +68,117 @@ enum _Spans {
     let span = _groundAllocate(MemoryLayout<_Span>.size).bindMemory(to: _Span.self, capacity: 1)
     span.initialize(
       to: _Span(
-        base: pointer, byteCount: byteCount, core: core, source: source, outerSpan: outerSpan))
-    core.pointee.references += 1
-    core.pointee.liveSpans += 1
-    _PageMap.set(pointer, byteCount: byteCount, to: span)
-    regions_hook_spans_add(1)
+        core: core, base: pointer, byteCount: byteCount, source: source, outerSpan: outerSpan))
+    core.withSpansLock {
+      span.pointee.next = core.pointee.spans
+      core.pointee.spans?.pointee.previous = span
+      core.pointee.spans = span
+      core.pointee.references += 1
+      core.pointee.liveSpans += 1
+    }
+    setOwner(pointer, byteCount: byteCount, to: span)
+    if !regions_in_reservation(pointer) { regions_hook_foreign_spans_add(1) }
     regions_counter_add(regions_counter_spans, 1)
     regions_counter_add(regions_counter_span_bytes, byteCount)
   }
 
-  /// Gives pages back: to the OS at once, unless they are a span with live blocks, which is
-  /// withheld until its last block is freed.
-  static let release: @convention(c) (UnsafeMutableRawPointer?, Int) -> Void = {
-    pointer, byteCount in
-    guard let pointer else { return }
-    guard let span = _PageMap.span(containing: pointer) else {
-      regions_os_unmap(pointer, byteCount)
+  /// A span its stack gave back (or that its closed region still held): destroyed at once when
+  /// no block in it is live, otherwise withheld until its last block is freed. Requires the
+  /// region's lock (or its close).
+  static func giveBack(_ span: _SpanPointer) {
+    let core = span.pointee.core
+    if core.pointee.liveBlocks == 0 {
+      destroy(span)
       return
     }
-    if !(span.pointee.base == pointer && span.pointee.byteCount == byteCount) {
-      AllocationRequest.stop(
-        "Regions: a layer gave back \(byteCount) bytes at \(pointer), which is not the span it was given"
-      )
+    let found = scan(span)
+    if found.liveBlocks == 0 {
+      destroy(span)
+      return
     }
-    // The caller is a layer of the span's region, running under that region's lock.
-    if span.pointee.liveBlocks > 0 {
+    core.withSpansLock {
       span.pointee.isWithheld = true
-      span.pointee.core.pointee.withheldSpans += 1
-      span.pointee.core.pointee.withheldBytes += byteCount
-      regions_counter_add(regions_counter_withheld_spans, 1)
-      regions_counter_add(regions_counter_withheld_bytes, byteCount)
-      return
+      span.pointee.liveBlocks = found.liveBlocks
+      span.pointee.residentBytes = found.residentBytes
+      core.pointee.withheldSpans += 1
+      core.pointee.withheldBytes += span.pointee.byteCount
+      core.pointee.withheldResidentBytes += found.residentBytes
     }
-    destroy(span)
+    regions_counter_add(regions_counter_withheld_spans, 1)
+    regions_counter_add(regions_counter_withheld_bytes, span.pointee.byteCount)
+    regions_counter_add(regions_counter_withheld_resident_bytes, found.residentBytes)
   }
 
-  /// Unmaps a span with no live blocks and forgets it. Requires its region's lock.
+  /// Gives back the spans of a closed region that its stack kept through `reset` (a source
+  /// with no reset of its own, like `Mmap` alone). Requires the region's lock.
+  static func giveBackRemaining(_ core: _Core) {
+    var span = core.withSpansLock { core.pointee.spans }
+    while let current = span {
+      let next = core.withSpansLock { current.pointee.next }
+      if !current.pointee.isWithheld { giveBack(current) }
+      span = next
+    }
+  }
+
+  /// A block of a withheld span is freed; the span goes with its last block. Requires the
+  /// block's header to have been checked.
+  static func freeWithheld(_ pointer: UnsafeMutableRawPointer, in span: _SpanPointer) {
+    let core = span.pointee.core
+    let last: Bool = core.withSpansLock {
+      _BlockHeader.setTag(pointer, _BlockHeader.freedTag)
+      span.pointee.liveBlocks -= 1
+      return span.pointee.liveBlocks == 0
+    }
+    if last { destroy(span) }
+  }
+
+  /// Forgets a span and gives its pages back where they came from.
   static func destroy(_ span: _SpanPointer) {
     let core = span.pointee.core
-    if core.pointee.lastSpan == span { core.pointee.lastSpan = nil }
-    if span.pointee.isWithheld {
-      core.pointee.withheldSpans -= 1
-      core.pointee.withheldBytes -= span.pointee.byteCount
-      regions_counter_add(regions_counter_withheld_spans, -1)
-      regions_counter_add(regions_counter_withheld_bytes, -span.pointee.byteCount)
-    }
     let base = span.pointee.base
     let byteCount = span.pointee.byteCount
+    core.withSpansLock {
+      if let previous = span.pointee.previous {
+        previous.pointee.next = span.pointee.next
+      } else {
+        core.pointee.spans = span.pointee.next
+      }
+      span.pointee.next?.pointee.previous = span.pointee.previous
+      if span.pointee.isWithheld {
+        core.pointee.withheldSpans -= 1
+        core.pointee.withheldBytes -= byteCount
+        core.pointee.withheldResidentBytes -= span.pointee.residentBytes
+      }
+      core.pointee.liveSpans -= 1
+    }
+    if span.pointee.isWithheld {
+      regions_counter_add(regions_counter_withheld_spans, -1)
+      regions_counter_add(regions_counter_withheld_bytes, -byteCount)
+      regions_counter_add(regions_counter_withheld_resident_bytes, -span.pointee.residentBytes)
+    }
     regions_counter_add(regions_counter_spans, -1)
     regions_counter_add(regions_counter_span_bytes, -byteCount)
     switch span.pointee.source {
     case .pages:
-      _PageMap.set(base, byteCount: byteCount, to: nil)
-      if !_PageCache.keep(base, byteCount: byteCount) { regions_os_unmap(base, byteCount) }
+      _SpanTable.set(base, byteCount: byteCount, to: nil)
+      if span.pointee.hasProtections { _ = regions_os_protect(base, byteCount, true) }
+      if !_PageCache.keep(base, byteCount: byteCount) {
+        _AddressSpace.give(base, byteCount: byteCount)
+      }
     case .outerRegion:
       // The pages become the enclosing region's block again, and go back to it.
-      _PageMap.set(base, byteCount: byteCount, to: span.pointee.outerSpan)
+      setOwner(base, byteCount: byteCount, to: span.pointee.outerSpan)
+      if !regions_in_reservation(base) { regions_hook_foreign_spans_add(-1) }
+      if span.pointee.hasProtections { _ = regions_os_protect(base, byteCount, true) }
       _ = _Hook.deallocate(base)
     case .ground:
-      _PageMap.set(base, byteCount: byteCount, to: nil)
+      setOwner(base, byteCount: byteCount, to: nil)
+      regions_hook_foreign_spans_add(-1)
+      if span.pointee.hasProtections { _ = regions_os_protect(base, byteCount, true) }
       regions_ground_free(base)
     }
-    core.pointee.liveSpans -= 1
-    core.pointee.references -= 1
-    regions_hook_spans_add(-1)
     span.deinitialize(count: 1)
     regions_ground_free(span)
-  }
-}
-
-/// The routes behind OuterRegionPages and GroundPages: page blocks from the enclosing region or the ground,
-/// recorded as spans of the region being served so its blocks can be traced back.
-enum _OuterSpans {
-  static let acquire: @convention(c) (Int, Int, Bool) -> UnsafeMutableRawPointer? = {
-    byteCount, alignment, groundOnly in
-    guard let serving = regions_serving_region() else {
-      // Explicit mode: the block comes from wherever a malloc here would go.
-      if !groundOnly {
-        var toGround = false
-        let block = _Hook.insideHook {
-          _Hook.allocate(
-            from: _Hook.boundRegion(), byteCount: byteCount, alignment: alignment,
-            toGround: &toGround)
-        }
-        if !toGround { return block }
-      }
-      return regions_ground_aligned(alignment, byteCount)
-    }
-    let core = serving.assumingMemoryBound(to: _RegionCore.self)
-    if !groundOnly, let node = core.pointee.node {
-      let parentBits = Unmanaged<_RegionNode>.fromOpaque(node)._withUnsafeGuaranteedRef {
-        $0.parentBits
-      }
-      var toGround = false
-      // Takes the enclosing region's lock while holding this one's: always inner, then outer.
-      let block = _Hook.allocate(
-        from: parentBits, byteCount: byteCount, alignment: alignment, toGround: &toGround)
-      if !toGround {
-        guard let block else { return nil }
-        _Spans.register(
-          block, byteCount: byteCount, core: core, source: .outerRegion,
-          outerSpan: _PageMap.span(containing: block))
-        return block
-      }
-    }
-    guard let block = regions_ground_aligned(alignment, byteCount) else { return nil }
-    _Spans.register(block, byteCount: byteCount, core: core, source: .ground, outerSpan: nil)
-    return block
-  }
-
-  static let release: @convention(c) (UnsafeMutableRawPointer?, Int) -> Void = {
-    pointer, byteCount in
-    guard let pointer else { return }
-    if let span = _PageMap.span(containing: pointer), span.pointee.base == pointer,
-      span.pointee.source != .pages
-    {
-      _Spans.release(pointer, byteCount)
-      return
-    }
-    // Explicit mode: a block a malloc here would have returned.
-    if !_Hook.insideHook({ _Hook.deallocate(pointer) }) { regions_ground_free(pointer) }
+    core.withSpansLock { core.pointee.references -= 1 }
   }
 }

@@ -1,8 +1,10 @@
-// OS calls for pages. No policy: callers decide what to map and when.
+// Plain OS calls: pages, reservations, safe reads, errno, standard error, fork handlers. No
+// policy: callers decide what to map and when.
 #define _GNU_SOURCE
 #include "RegionMacrosSupport.h"
 
 #include <errno.h>
+#include <pthread.h>
 #include <stdatomic.h>
 #include <sys/mman.h>
 #include <sys/uio.h>
@@ -20,6 +22,15 @@ size_t regions_page_size(void) {
   return size;
 }
 
+bool regions_os_map_should_fail(void) {
+  if (atomic_load_explicit(&failing_maps, memory_order_relaxed) > 0 &&
+      atomic_fetch_sub(&failing_maps, 1) > 0) {
+    errno = ENOMEM;
+    return true;
+  }
+  return false;
+}
+
 static void *map_exact(size_t byte_count) {
   void *address =
       mmap(NULL, byte_count, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
@@ -27,11 +38,7 @@ static void *map_exact(size_t byte_count) {
 }
 
 void *regions_os_map(size_t byte_count, size_t alignment) {
-  if (atomic_load_explicit(&failing_maps, memory_order_relaxed) > 0 &&
-      atomic_fetch_sub(&failing_maps, 1) > 0) {
-    errno = ENOMEM;
-    return NULL;
-  }
+  if (regions_os_map_should_fail()) return NULL;
   size_t page = regions_page_size();
   if (alignment <= page) return map_exact(byte_count);
   // Over-map by the alignment, then trim the unaligned head and the tail.
@@ -60,7 +67,31 @@ int regions_os_protect(void *address, size_t byte_count, bool accessible) {
   return mprotect(address, byte_count, accessible ? PROT_READ | PROT_WRITE : PROT_NONE);
 }
 
+void *regions_os_reserve(size_t byte_count) {
+  void *address = mmap(NULL, byte_count, PROT_NONE,
+                       MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+  return address == MAP_FAILED ? NULL : address;
+}
+
+void *regions_os_map_sparse(size_t byte_count) {
+  void *address = mmap(NULL, byte_count, PROT_READ | PROT_WRITE,
+                       MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+  return address == MAP_FAILED ? NULL : address;
+}
+
+int regions_os_commit(void *address, size_t byte_count) {
+  return mprotect(address, byte_count, PROT_READ | PROT_WRITE);
+}
+
+int regions_os_decommit(void *address, size_t byte_count) {
+  // A fresh inaccessible mapping over the range: drops the memory and the protection at once.
+  void *result = mmap(address, byte_count, PROT_NONE,
+                      MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE | MAP_FIXED, -1, 0);
+  return result == MAP_FAILED ? -1 : 0;
+}
+
 int regions_errno(void) { return errno; }
+void regions_set_errno(int value) { errno = value; }
 
 void regions_os_fail_next_maps(int count) {
   atomic_store_explicit(&failing_maps, count, memory_order_relaxed);
@@ -78,37 +109,10 @@ void regions_write_stderr(const char *bytes, size_t count) {
   }
 }
 
-static regions_page_routes page_routes;
-
-void regions_pages_install(const regions_page_routes *routes) {
-  if (page_routes.acquire == NULL) page_routes = *routes;
-}
-
-void *regions_pages_acquire(size_t byte_count, size_t alignment) {
-  if (page_routes.acquire != NULL) return page_routes.acquire(byte_count, alignment);
-  return regions_os_map(byte_count, alignment);
-}
-
-void *regions_outer_acquire(size_t byte_count, size_t alignment, bool ground_only) {
-  if (page_routes.acquire_outer != NULL)
-    return page_routes.acquire_outer(byte_count, alignment, ground_only);
-  return regions_ground_aligned(alignment, byte_count);
-}
-
-void regions_outer_release(void *address, size_t byte_count) {
-  if (page_routes.release_outer != NULL) {
-    page_routes.release_outer(address, byte_count);
-    return;
-  }
-  regions_ground_free(address);
-}
-
-void regions_pages_release(void *address, size_t byte_count) {
-  if (page_routes.release != NULL) {
-    page_routes.release(address, byte_count);
-    return;
-  }
-  regions_os_unmap(address, byte_count);
+bool regions_safe_read(const void *address, void *buffer, size_t count) {
+  struct iovec local = {buffer, count};
+  struct iovec remote = {(void *)address, count};
+  return process_vm_readv(getpid(), &local, 1, &remote, 1, 0) == (ssize_t)count;
 }
 
 static _Atomic long counters[regions_counter_count];
@@ -121,8 +125,7 @@ long regions_counter_get(regions_counter counter) {
   return atomic_load_explicit(&counters[counter], memory_order_relaxed);
 }
 
-bool regions_safe_read(const void *address, void *buffer, size_t count) {
-  struct iovec local = {buffer, count};
-  struct iovec remote = {(void *)address, count};
-  return process_vm_readv(getpid(), &local, 1, &remote, 1, 0) == (ssize_t)count;
+void regions_install_fork_handlers(void (*prepare)(void), void (*parent)(void),
+                                   void (*child)(void)) {
+  pthread_atfork(prepare, parent, child);
 }

@@ -1,0 +1,475 @@
+// The interposed malloc family.
+//
+// The executable's definitions of malloc & co. bind every call in the process (libswiftCore's
+// included). Outside every region they pass straight to the next allocator in symbol order,
+// found with dlsym(RTLD_NEXT, …): glibc, or a preloaded jemalloc / mimalloc. Inside a region,
+// and for every pointer in the runtime's reserved address range, they call the Regions
+// runtime's routes, which decide everything. Each entry point reads its own return address
+// first thing (the caller classification needs the caller, and clang may outline the rest of
+// a function into a `.cold` part whose return address is the entry point's). Under ASan /
+// TSan (which interpose malloc themselves) the hook compiles out and the ground is the C
+// library's malloc.
+#define _GNU_SOURCE
+#include "RegionMacrosSupport.h"
+
+#include <dlfcn.h>
+#include <errno.h>
+#include <malloc.h>
+#include <stdatomic.h>
+#include <stdlib.h>
+#include <string.h>
+
+REGIONS_TLS regions_thread_t regions_thread;
+uintptr_t regions_binding_epoch;
+uintptr_t regions_reserved_base;
+uintptr_t regions_reserved_size;
+void **regions_span_entries;
+
+size_t regions_malloc_usable_size(void *pointer) { return malloc_usable_size(pointer); }
+
+#ifdef REGIONS_NO_HOOK
+
+bool regions_hook_is_compiled(void) { return false; }
+bool regions_hook_start(void) { return false; }
+void regions_hook_open_regions_add(long delta) { (void)delta; }
+void regions_hook_foreign_spans_add(long delta) { (void)delta; }
+unsigned long regions_hook_reentries(void) { return 0; }
+void regions_hook_count_reentry(void) {}
+
+void *regions_ground_malloc(size_t byte_count) { return malloc(byte_count); }
+void *regions_ground_aligned(size_t alignment, size_t byte_count) {
+  void *result = NULL;
+  if (alignment < sizeof(void *)) alignment = sizeof(void *);
+  return posix_memalign(&result, alignment, byte_count) == 0 ? result : NULL;
+}
+void regions_ground_free(void *pointer) { free(pointer); }
+size_t regions_ground_usable_size(void *pointer) { return malloc_usable_size(pointer); }
+
+#else
+
+bool regions_hook_is_compiled(void) { return true; }
+
+/// The caller of the function this appears in: its return address, read in the entry block
+/// and pinned there (an empty asm the optimizer cannot move into an outlined cold part).
+#define REGIONS_CALLER(name)                          \
+  const void *name = __builtin_return_address(0); \
+  __asm__ volatile("" : "+r"(name))
+
+// MARK: The next allocator
+
+static void *(*next_malloc)(size_t);
+static void *(*next_calloc)(size_t, size_t);
+static void *(*next_realloc)(void *, size_t);
+static int (*next_posix_memalign)(void **, size_t, size_t);
+static void *(*next_aligned_alloc)(size_t, size_t);
+static void *(*next_memalign)(size_t, size_t);
+static void *(*next_valloc)(size_t);
+static void *(*next_pvalloc)(size_t);
+static size_t (*next_usable_size)(void *);
+static void free_starting(void *pointer);
+static void (*next_free)(void *) = free_starting;
+
+// MARK: Start-up
+
+// Nonzero while allocations must leave the pass-through: regions are open (the count), or the
+// interposer has not started (this bit).
+enum { not_started = 1L << 40 };
+static _Atomic long route_mallocs = not_started;
+static _Atomic long foreign_spans;
+static _Atomic int start_state;  // 0 not started, 1 starting, 2 started
+static REGIONS_TLS bool starting_here;
+static bool hook_usable;
+static bool hook_started;
+static _Atomic unsigned long reentries;
+
+// Blocks dlsym allocates while we resolve come from the first pages of the reservation (or
+// from this buffer, when no range could be reserved) and are never freed to anyone. Each has a
+// 16-byte header holding its size, for realloc and malloc_usable_size.
+static char fallback_range[regions_bootstrap_size] __attribute__((aligned(4096)));
+static size_t bootstrap_used;
+
+static bool in_bootstrap(const void *pointer) {
+  return (uintptr_t)pointer - regions_reserved_base < regions_bootstrap_size;
+}
+
+static void *bootstrap_allocate(size_t byte_count, size_t alignment) {
+  if (alignment < 16) alignment = 16;
+  size_t start = (bootstrap_used + 16 + alignment - 1) & ~(alignment - 1);
+  if (byte_count > regions_bootstrap_size || start + byte_count > regions_bootstrap_size)
+    return NULL;
+  bootstrap_used = start + byte_count;
+  char *block = (char *)regions_reserved_base + start;
+  *(size_t *)(block - 16) = byte_count;
+  return block;  // never used before: zero
+}
+
+static size_t bootstrap_size(const void *pointer) { return *(const size_t *)((const char *)pointer - 16); }
+
+/// Reserves the runtime's address range: 1 TiB of address space if the system allows it,
+/// less if not (a smaller range only limits how much region memory can exist at once).
+static void reserve_range(void) {
+  for (size_t size = (size_t)1 << 40; size >= (size_t)1 << 32; size >>= 1) {
+    void *range = regions_os_reserve(size);
+    if (range == NULL) continue;
+    if (regions_os_commit(range, regions_bootstrap_size) != 0) {
+      regions_os_unmap(range, size);
+      break;
+    }
+    void **table = regions_os_map_sparse((size >> 12) * sizeof(void *));
+    if (table == NULL) {
+      regions_os_unmap(range, size);
+      continue;
+    }
+    regions_span_entries = table;
+    regions_reserved_base = (uintptr_t)range;
+    regions_reserved_size = size;
+    hook_usable = true;
+    return;
+  }
+  regions_reserved_base = (uintptr_t)fallback_range;
+  regions_reserved_size = sizeof fallback_range;
+}
+
+static void resolve_next(void) {
+  next_malloc = dlsym(RTLD_NEXT, "malloc");
+  next_calloc = dlsym(RTLD_NEXT, "calloc");
+  next_realloc = dlsym(RTLD_NEXT, "realloc");
+  next_posix_memalign = dlsym(RTLD_NEXT, "posix_memalign");
+  next_aligned_alloc = dlsym(RTLD_NEXT, "aligned_alloc");
+  next_memalign = dlsym(RTLD_NEXT, "memalign");
+  next_valloc = dlsym(RTLD_NEXT, "valloc");
+  next_pvalloc = dlsym(RTLD_NEXT, "pvalloc");
+  next_usable_size = dlsym(RTLD_NEXT, "malloc_usable_size");
+  next_free = dlsym(RTLD_NEXT, "free");
+}
+
+/// Starts the interposer once. Returns false on the thread that is starting it, re-entered
+/// from dlsym (that call is served from the bootstrap pages).
+static bool start(void) {
+  if (atomic_load_explicit(&start_state, memory_order_acquire) == 2) return true;
+  if (starting_here) return false;
+  int expected = 0;
+  if (atomic_compare_exchange_strong(&start_state, &expected, 1)) {
+    starting_here = true;
+    reserve_range();
+    resolve_next();
+    regions_find_runtime_text();
+    regions_find_task_slot();
+    starting_here = false;
+    atomic_store_explicit(&start_state, 2, memory_order_release);
+    atomic_fetch_sub(&route_mallocs, not_started);
+    return true;
+  }
+  while (atomic_load_explicit(&start_state, memory_order_acquire) != 2) {
+  }
+  return true;
+}
+
+__attribute__((constructor(101))) static void regions_interposer_init(void) { start(); }
+
+static void free_starting(void *pointer) {
+  if (!start()) return;  // dlsym freeing while we resolve: keep it
+  free(pointer);
+}
+
+// MARK: The ground
+
+void *regions_ground_malloc(size_t byte_count) {
+  start();
+  return next_malloc(byte_count);
+}
+
+void *regions_ground_aligned(size_t alignment, size_t byte_count) {
+  start();
+  void *result = NULL;
+  if (alignment < sizeof(void *)) alignment = sizeof(void *);
+  return next_posix_memalign(&result, alignment, byte_count) == 0 ? result : NULL;
+}
+
+void regions_ground_free(void *pointer) {
+  if (pointer == NULL || in_bootstrap(pointer)) return;
+  start();
+  next_free(pointer);
+}
+
+size_t regions_ground_usable_size(void *pointer) {
+  start();
+  return next_usable_size(pointer);
+}
+
+// MARK: Hook state
+
+bool regions_hook_start(void) {
+  start();
+  if (!hook_usable || regions_route_malloc == NULL) return false;
+  hook_started = true;
+  return true;
+}
+
+void regions_hook_open_regions_add(long delta) { atomic_fetch_add(&route_mallocs, delta); }
+void regions_hook_foreign_spans_add(long delta) { atomic_fetch_add(&foreign_spans, delta); }
+unsigned long regions_hook_reentries(void) { return atomic_load(&reentries); }
+
+/// Called on every re-entry (an allocation while the hook's runtime runs on this thread,
+/// which the ground serves); a place for a debugger breakpoint.
+__attribute__((noinline)) void regions_hook_count_reentry(void) {
+  atomic_fetch_add_explicit(&reentries, 1, memory_order_relaxed);
+}
+
+static inline bool owned_elsewhere(const void *pointer) {
+  return regions_in_reservation(pointer) ||
+         atomic_load_explicit(&foreign_spans, memory_order_relaxed) != 0;
+}
+
+/// Whether an allocation while regions are open goes to the ground without asking the
+/// runtime: the thread is inside the hook or one of the Swift runtime's entry points, or the
+/// caller is a runtime library allocating for itself. Checked here, before any Swift code
+/// runs: the Swift runtime may hold its own locks (a metadata cache's) when its code
+/// allocates, and Swift code (a debug build's metadata accessors) could need them again.
+__attribute__((noinline)) static bool ground_caller_slow(const void *caller) {
+  regions_thread_t *thread = &regions_thread;
+  if (thread->state != NULL || thread->runtime_depth != 0) {
+    if (thread->state != NULL) regions_hook_count_reentry();
+    return true;
+  }
+  regions_caller_kind kind = regions_caller_of(caller);
+  if (kind != regions_caller_program) {
+    // A task, or a task's allocator, may reuse the address of one that died: cached task
+    // bindings are no longer to be trusted.
+    if (kind == regions_caller_concurrency) regions_binding_epoch_bump();
+    return true;
+  }
+  thread->program_caller = caller;
+  return false;
+}
+
+static inline bool ground_caller(const void *caller) {
+  regions_thread_t *thread = &regions_thread;
+  if (__builtin_expect(thread->state == NULL && thread->runtime_depth == 0 &&
+                           caller == thread->program_caller,
+                       1))
+    return false;
+  return ground_caller_slow(caller);
+}
+
+/// The runtime's answer for an allocation (other than malloc) while regions are open.
+static inline void *route(size_t byte_count, size_t alignment, const void *caller) {
+  if (ground_caller(caller)) return REGIONS_TO_GROUND;
+  return regions_route_allocate(byte_count, alignment, caller);
+}
+
+// MARK: The interposed family
+
+// malloc and free keep everything but the pass-through out of line (start-up, regions, the
+// reservation), so that outside every region they are a load, a test and a jump to the next
+// allocator, with no stack frame of their own.
+
+__attribute__((noinline)) static void *malloc_other(size_t byte_count, const void *caller) {
+  long routing = atomic_load_explicit(&route_mallocs, memory_order_relaxed);
+  if (__builtin_expect(routing >= not_started, 0)) {
+    if (!start()) return bootstrap_allocate(byte_count, 16);
+    routing = atomic_load_explicit(&route_mallocs, memory_order_relaxed);
+  }
+  if (routing == 0 || ground_caller(caller)) return next_malloc(byte_count);
+  // The thread's region: its synchronous scope's, or its task's as last looked up here.
+  regions_thread_t *thread = &regions_thread;
+  const void *binding = thread->binding;
+  if (binding == NULL) {
+    const void *task = regions_current_task();
+    if (task == NULL) return next_malloc(byte_count);
+    if (__builtin_expect(
+            task != thread->cached_task || regions_binding_epoch_load() != thread->cached_epoch, 0))
+      return regions_route_malloc(byte_count, caller);
+    binding = thread->cached_binding;
+  }
+  if (binding == REGIONS_GROUND_BINDING) return next_malloc(byte_count);
+  return regions_route_serve((void *)binding, byte_count, thread);
+}
+
+void *malloc(size_t byte_count) {
+  REGIONS_CALLER(caller);
+  if (__builtin_expect(atomic_load_explicit(&route_mallocs, memory_order_relaxed) != 0, 0))
+    return malloc_other(byte_count, caller);
+  return next_malloc(byte_count);
+}
+
+/// Every free but the pass-through: null, start-up blocks, region blocks, foreign spans.
+__attribute__((noinline)) static void free_other(void *pointer) {
+  if (pointer == NULL || in_bootstrap(pointer)) return;
+  if (!hook_started) return next_free(pointer);
+  if (regions_in_reservation(pointer)) {
+    void *span = regions_span_of(pointer);
+    if (span != NULL) return regions_route_release(pointer, span, &regions_thread);
+  }
+  regions_route_free(pointer);  // a foreign span's, the ground's, or not a block (a stop)
+}
+
+void free(void *pointer) {
+  if (__builtin_expect(owned_elsewhere(pointer), 0)) return free_other(pointer);
+  next_free(pointer);
+}
+
+void *calloc(size_t count, size_t size) {
+  REGIONS_CALLER(caller);
+  size_t byte_count;
+  if (__builtin_mul_overflow(count, size, &byte_count)) {
+    errno = ENOMEM;
+    return NULL;
+  }
+  if (!start()) return bootstrap_allocate(byte_count, 16);  // zero already
+  if (atomic_load_explicit(&route_mallocs, memory_order_relaxed) != 0) {
+    void *block = route(byte_count, 16, caller);
+    if (block != REGIONS_TO_GROUND) {
+      if (block == NULL) errno = ENOMEM;
+      else memset(block, 0, byte_count);
+      return block;
+    }
+  }
+  return next_calloc(count, size);
+}
+
+/// Region blocks for the aligned entry points: REGIONS_TO_GROUND outside regions.
+static void *aligned_route(size_t alignment, size_t byte_count, const void *caller) {
+  if (atomic_load_explicit(&route_mallocs, memory_order_relaxed) == 0) return REGIONS_TO_GROUND;
+  return route(byte_count, alignment, caller);
+}
+
+/// The alignment glibc's memalign gives for `alignment`: the next power of two (at least 1).
+static bool rounded_alignment(size_t alignment, size_t *rounded) {
+  if (alignment > ((size_t)1 << 62)) return false;
+  size_t power = 1;
+  while (power < alignment) power <<= 1;
+  *rounded = power;
+  return true;
+}
+
+int posix_memalign(void **result, size_t alignment, size_t byte_count) {
+  REGIONS_CALLER(caller);
+  if (alignment < sizeof(void *) || (alignment & (alignment - 1)) != 0) return EINVAL;
+  if (!start()) {
+    void *block = bootstrap_allocate(byte_count, alignment);
+    if (block == NULL) return ENOMEM;
+    *result = block;
+    return 0;
+  }
+  void *block = aligned_route(alignment, byte_count, caller);
+  if (block == REGIONS_TO_GROUND) return next_posix_memalign(result, alignment, byte_count);
+  if (block == NULL) {
+    errno = ENOMEM;
+    return ENOMEM;
+  }
+  *result = block;
+  return 0;
+}
+
+/// memalign, aligned_alloc, valloc and pvalloc in a region: glibc's rules for the alignment
+/// (rounded up to a power of two; EINVAL only past 2^62).
+static void *aligned_in_region(size_t alignment, size_t byte_count, const void *caller,
+                               bool *to_ground) {
+  *to_ground = false;
+  size_t rounded;
+  if (!rounded_alignment(alignment, &rounded)) {
+    errno = EINVAL;
+    return NULL;
+  }
+  void *block = aligned_route(rounded, byte_count, caller);
+  if (block == REGIONS_TO_GROUND) {
+    *to_ground = true;
+    return NULL;
+  }
+  if (block == NULL) errno = ENOMEM;
+  return block;
+}
+
+void *memalign(size_t alignment, size_t byte_count) {
+  REGIONS_CALLER(caller);
+  if (!start()) return bootstrap_allocate(byte_count, alignment);
+  bool to_ground;
+  void *block = aligned_in_region(alignment, byte_count, caller, &to_ground);
+  return to_ground ? next_memalign(alignment, byte_count) : block;
+}
+
+void *aligned_alloc(size_t alignment, size_t byte_count) {
+  REGIONS_CALLER(caller);
+  if (!start()) return bootstrap_allocate(byte_count, alignment);
+  bool to_ground;
+  void *block = aligned_in_region(alignment, byte_count, caller, &to_ground);
+  return to_ground ? next_aligned_alloc(alignment, byte_count) : block;
+}
+
+void *valloc(size_t byte_count) {
+  REGIONS_CALLER(caller);
+  start();
+  bool to_ground;
+  void *block = aligned_in_region(regions_page_size(), byte_count, caller, &to_ground);
+  return to_ground ? next_valloc(byte_count) : block;
+}
+
+void *pvalloc(size_t byte_count) {
+  REGIONS_CALLER(caller);
+  start();
+  size_t page = regions_page_size();
+  size_t rounded = (byte_count + page - 1) & ~(page - 1);
+  if (rounded < byte_count) {
+    errno = ENOMEM;
+    return NULL;
+  }
+  bool to_ground;
+  void *block = aligned_in_region(page, rounded == 0 ? page : rounded, caller, &to_ground);
+  return to_ground ? next_pvalloc(byte_count) : block;
+}
+
+size_t malloc_usable_size(void *pointer) {
+  if (pointer == NULL) return 0;
+  if (in_bootstrap(pointer)) return bootstrap_size(pointer);
+  start();
+  if (owned_elsewhere(pointer) && hook_started) {
+    long size = regions_route_usable_size(pointer);
+    if (size >= 0) return (size_t)size;
+  }
+  return next_usable_size(pointer);
+}
+
+static void *reallocate(void *pointer, size_t byte_count, const void *caller) {
+  if (pointer == NULL) {
+    if (!start()) return bootstrap_allocate(byte_count, 16);
+    return malloc_other(byte_count, caller);
+  }
+  if (byte_count == 0) {
+    free(pointer);
+    return NULL;
+  }
+  if (in_bootstrap(pointer)) {
+    void *moved = malloc_other(byte_count, caller);
+    size_t old = bootstrap_size(pointer);
+    if (moved != NULL) memcpy(moved, pointer, old < byte_count ? old : byte_count);
+    return moved;
+  }
+  start();
+  if (owned_elsewhere(pointer) && hook_started &&
+      (regions_in_reservation(pointer) || regions_route_usable_size(pointer) >= 0))
+  {
+    void *moved = regions_route_reallocate(pointer, byte_count, caller);
+    if (moved == NULL) errno = ENOMEM;
+    return moved;
+  }
+  // A ground block stays with the ground, wherever the call comes from.
+  return next_realloc(pointer, byte_count);
+}
+
+void *realloc(void *pointer, size_t byte_count) {
+  REGIONS_CALLER(caller);
+  return reallocate(pointer, byte_count, caller);
+}
+
+void *reallocarray(void *pointer, size_t count, size_t size) {
+  REGIONS_CALLER(caller);
+  size_t byte_count;
+  if (__builtin_mul_overflow(count, size, &byte_count)) {
+    errno = ENOMEM;
+    return NULL;
+  }
+  return reallocate(pointer, byte_count, caller);
+}
+
+#endif

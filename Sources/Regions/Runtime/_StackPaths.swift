@@ -1,0 +1,125 @@
+public import RegionMacrosSupport
+
+/// A stack's operations, specialized for its concrete type: the one place type erasure
+/// happens. Built in `Region.enter` (inlinable, so the client's module specializes it for the
+/// stack), each closure inlines the stack's whole path; the runtime calls them through the
+/// closure, with no witness-table dispatch below. A region's core keeps its paths alive (after
+/// the region object is gone, frees into withheld spans still reach the core).
+///
+/// `serve` and `free` are the hook's fast paths, which the interposer calls directly (through
+/// the core's head): the region's lock taken biased, the stack called, the block's header and
+/// the live count kept, in one function. Whenever anything is unusual they hand the call to
+/// the runtime's slow paths (`_Hook`), so each gives the final answer.
+@usableFromInline
+final class _StackPaths {
+  /// malloc in the region: the program's pointer, a block from a region out or the ground,
+  /// or nil with errno set. Arguments: the core, the size, the thread's context. (Other
+  /// entry points, with other alignments, take the slow path.)
+  @usableFromInline let serve:
+    (UnsafeMutableRawPointer, Int, UnsafeMutableRawPointer) -> UnsafeMutableRawPointer?
+  /// free of a block in one of the region's spans. Arguments: the core, the pointer, its span,
+  /// the thread's context.
+  @usableFromInline let free:
+    (
+      UnsafeMutableRawPointer, UnsafeMutableRawPointer, UnsafeMutableRawPointer,
+      UnsafeMutableRawPointer
+    )
+      -> Void
+  @usableFromInline let allocate: (UnsafeMutableRawPointer, Int, Int) -> UnsafeMutableRawPointer?
+  @usableFromInline let deallocate:
+    (UnsafeMutableRawPointer, UnsafeMutableRawPointer, Int, Int) -> Void
+  @usableFromInline let reset: (UnsafeMutableRawPointer) -> Void
+  @usableFromInline let report: (UnsafeMutableRawPointer) -> String
+  @usableFromInline let isThreadSafe: Bool
+  @usableFromInline let stackType: ObjectIdentifier
+
+  @inlinable
+  init<Stack: Layer>(_ type: Stack.Type) {
+    serve = { core, byteCount, thread in
+      _StackPaths.serve(
+        Stack.self, core.assumingMemoryBound(to: _RegionCore.self), byteCount,
+        thread.assumingMemoryBound(to: regions_thread_t.self))
+    }
+    free = { core, pointer, span, thread in
+      _StackPaths.free(
+        Stack.self, core.assumingMemoryBound(to: _RegionCore.self), pointer, span,
+        thread.assumingMemoryBound(to: regions_thread_t.self))
+    }
+    allocate = { stack, byteCount, alignment in
+      stack.assumingMemoryBound(to: Stack.self).pointee.allocate(
+        byteCount: byteCount, alignment: alignment)
+    }
+    deallocate = { stack, block, byteCount, alignment in
+      stack.assumingMemoryBound(to: Stack.self).pointee.deallocate(
+        block, byteCount: byteCount, alignment: alignment)
+    }
+    reset = { stack in stack.assumingMemoryBound(to: Stack.self).pointee.reset() }
+    report = { stack in stack.assumingMemoryBound(to: Stack.self).pointee.report }
+    isThreadSafe = Stack.isThreadSafe
+    stackType = ObjectIdentifier(Stack.self)
+  }
+
+  @inlinable @inline(__always)
+  static func serve<Stack: Layer>(
+    _: Stack.Type, _ core: _Core, _ byteCount: Int,
+    _ thread: UnsafeMutablePointer<regions_thread_t>
+  ) -> UnsafeMutableRawPointer? {
+    guard UInt(bitPattern: byteCount) < regions_reservation_size(),
+      let record = thread.pointee.record, regions_region_lock_try_biased(core._lock, record)
+    else { return _Hook.mallocSlowly(core, byteCount, 16, thread) }
+    guard _fastPath(core.pointee.isOpen && core.pointee.pending == nil) else {
+      regions_region_lock_release(core._lock, record, true)
+      return _Hook.mallocSlowly(core, byteCount, 16, thread)
+    }
+    // malloc's alignment: the header is the block's first 16 bytes. The thread's state is
+    // nil on the way in (the interposer sends a thread inside the hook to the ground).
+    let offset = _BlockHeader.size
+    let stackByteCount = offset &+ Swift.max(byteCount, _BlockHeader.minimumTail)
+    thread.pointee.state = UnsafeMutableRawPointer(core)
+    let base = core.pointee.stack.assumingMemoryBound(to: Stack.self).pointee.allocate(
+      byteCount: stackByteCount, alignment: offset)
+    thread.pointee.state = nil
+    guard let base, regions_in_reservation(base) else {
+      let user = base.map { _Hook.servedOutsideTheReservation(core, $0, byteCount, offset) }
+      regions_region_lock_release(core._lock, record, true)
+      return user ?? _Hook.mallocRefused(core, byteCount, 16, thread)
+    }
+    let user = base + offset
+    _BlockHeader.write(user, byteCount: byteCount, alignment: offset, offset: offset)
+    core.pointee.liveBlocks &+= 1
+    regions_region_lock_release(core._lock, record, true)
+    return user
+  }
+
+  @inlinable @inline(__always)
+  static func free<Stack: Layer>(
+    _: Stack.Type, _ core: _Core, _ pointer: UnsafeMutableRawPointer,
+    _ spanAddress: UnsafeMutableRawPointer, _ thread: UnsafeMutablePointer<regions_thread_t>
+  ) {
+    let span = spanAddress.assumingMemoryBound(to: _Span.self)
+    let packed = pointer.load(fromByteOffset: -8, as: UInt.self)
+    guard _fastPath(packed >> 48 == _BlockHeader.liveTag) else {
+      _Hook.notLive(pointer, span, "free")
+    }
+    guard _fastPath(thread.pointee.state == nil && thread.pointee.runtime_depth == 0),
+      !span.pointee.isWithheld, let record = thread.pointee.record,
+      regions_region_lock_try_biased(core._lock, record)
+    else { return _Hook.freeElsewhere(pointer, in: span, thread) }
+    guard _fastPath(core.pointee.isOpen) else {
+      regions_region_lock_release(core._lock, record, true)
+      return _Hook.freeElsewhere(pointer, in: span, thread)
+    }
+    _BlockHeader.setTag(pointer, packed: packed, _BlockHeader.freedTag)
+    let byteCount = pointer.load(fromByteOffset: -16, as: Int.self)
+    let offset = Int(truncatingIfNeeded: packed & 0xFFFF_FFFF)
+    let alignment = 1 &<< Int(truncatingIfNeeded: (packed &>> 32) & 63)
+    let previous = thread.pointee.state
+    thread.pointee.state = UnsafeMutableRawPointer(core)
+    core.pointee.stack.assumingMemoryBound(to: Stack.self).pointee.deallocate(
+      pointer - offset, byteCount: offset &+ Swift.max(byteCount, _BlockHeader.minimumTail),
+      alignment: alignment)
+    thread.pointee.state = previous
+    core.pointee.liveBlocks &-= 1
+    regions_region_lock_release(core._lock, record, true)
+  }
+}
