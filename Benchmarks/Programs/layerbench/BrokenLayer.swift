@@ -20,5 +20,8 @@ let _brokenGreeting = String(repeating: "hello ", count: Int.random(in: 1...3))
 @inline(never)
 func brokenLayerCycle() -> UInt {
   var layer = BrokenLayer(parent: Chunk(65536) { Mmap() })
-  return catalogCycle(&layer)
+  guard let block = layer.allocate(byteCount: 24, alignment: 16) else { return 0 }
+  layer.deallocate(block, byteCount: 24, alignment: 16)
+  layer.reset()
+  return UInt(bitPattern: block)
 }

@@ -69,7 +69,7 @@ public struct Limit<Parent: Layer>: WrappingLayer {
     return pointer
   }
 
-  @usableFromInline @inline(never)
+  @inlinable @inline(never)
   internal mutating func _refuse(_ byteCount: Int) {
     _refusals += 1
     _lastRefusedByteCount = byteCount
@@ -85,6 +85,7 @@ public struct Limit<Parent: Layer>: WrappingLayer {
   }
 
   /// Resets the parent; the budget is whole again.
+  @inlinable
   public mutating func reset() {
     _liveBytes = 0
     parent.reset()

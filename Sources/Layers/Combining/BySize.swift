@@ -69,6 +69,7 @@ public struct BySize<Small: Layer, Large: Layer>: Layer {
   }
 
   /// Resets both stacks.
+  @inlinable
   public mutating func reset() {
     small.reset()
     large.reset()

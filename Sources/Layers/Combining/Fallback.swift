@@ -57,7 +57,7 @@ public struct Fallback<Primary: Layer, Secondary: Layer>: Layer {
     return _allocateFromSecondary(byteCount: byteCount, alignment: alignment)
   }
 
-  @usableFromInline @inline(never)
+  @inlinable @inline(never)
   internal mutating func _allocateFromSecondary(byteCount: Int, alignment: Int)
     -> UnsafeMutableRawPointer?
   {
@@ -81,6 +81,7 @@ public struct Fallback<Primary: Layer, Secondary: Layer>: Layer {
   }
 
   /// Forgets the secondary's blocks (giving the table back to it), then resets both stacks.
+  @inlinable
   public mutating func reset() {
     _secondaryBlocks.release(parent: &secondary)
     primary.reset()

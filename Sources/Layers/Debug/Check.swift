@@ -77,7 +77,7 @@ public struct Check<Parent: Layer>: WrappingLayer {
     )
   }
 
-  @usableFromInline @inline(never)
+  @inlinable @inline(never)
   internal func _mismatch(
     _ pointer: UnsafeMutableRawPointer, _ entry: _BlockTable.Entry, _ byteCount: Int,
     _ alignment: Int
@@ -91,16 +91,21 @@ public struct Check<Parent: Layer>: WrappingLayer {
   /// resets the parent.
   @inlinable
   public mutating func reset() {
-    if _live.count > 0 {
-      let report = leakReport()
-      _leakedBlocks += _live.count
-      _leakedBytes += _liveBytes
-      if leakPolicy == .stop { fatalError(report) }
-      _writeToStandardError(report + "\n")
-    }
+    if _live.count > 0 { _reportLeaks() }
     _live.release(parent: &parent)
     _liveBytes = 0
     parent.reset()
+  }
+
+  /// Writes the leak report (stopping the program under `.stop`) and counts the leaks. Out of
+  /// line: it builds strings, which is allowed only when there is something to report.
+  @inlinable @inline(never)
+  internal mutating func _reportLeaks() {
+    let report = leakReport()
+    _leakedBlocks += _live.count
+    _leakedBytes += _liveBytes
+    if leakPolicy == .stop { fatalError(report) }
+    _writeToStandardError(report + "\n")
   }
 
   /// A description of the live blocks: their count and bytes, what they hold when that can

@@ -71,7 +71,7 @@ extension Guard {
   }
 
   /// Checks a block being freed, marks it freed and fills it with poison.
-  @usableFromInline
+  @inlinable
   func _checkAndPoison(_ pointer: UnsafeMutableRawPointer, byteCount: Int, alignment: Int) {
     let block = UInt(bitPattern: pointer)
     if _GuardBytes.mismatches(block - 8, block, _GuardBytes.freed).count == 0 {
@@ -83,7 +83,7 @@ extension Guard {
   }
 
   /// Checks the canaries around a block (with the freed marker, if `freed`).
-  @usableFromInline
+  @inlinable
   func _checkCanaries(
     _ pointer: UnsafeMutableRawPointer, byteCount: Int, alignment: Int, freed: Bool
   ) {
@@ -112,7 +112,7 @@ extension Guard {
 
   /// Checks a paged block's slack canaries, then makes its pages inaccessible. A second
   /// free of the block faults here.
-  @usableFromInline
+  @inlinable
   func _checkAndProtect(_ pointer: UnsafeMutableRawPointer, byteCount: Int, alignment: Int)
     -> Bool
   {
@@ -140,7 +140,7 @@ extension Guard {
   }
 
   /// Checks a block leaving the quarantine and gives it back to the parent.
-  @usableFromInline
+  @inlinable
   mutating func _verifyAndRelease(_ entry: _Quarantine.Entry) {
     let pointer = UnsafeMutableRawPointer(bitPattern: entry.address).unsafelyUnwrapped
     let extent = _extent(byteCount: entry.byteCount, alignment: entry.alignment)
@@ -171,7 +171,7 @@ extension Guard {
   }
 
   /// Stops the program with a report naming the block and the first changed byte.
-  @usableFromInline @inline(never)
+  @inlinable @inline(never)
   func _corrupted(
     _ kind: _Corruption, _ pointer: UnsafeMutableRawPointer, _ byteCount: Int, _ alignment: Int,
     at address: UInt, expected: UInt8, count: Int

@@ -136,7 +136,7 @@ public struct Guard<Parent: Layer>: WrappingLayer {
     while _quarantine.count > 0 && _quarantine.bytes > quarantineBytes { _releaseOldest() }
   }
 
-  @usableFromInline
+  @inlinable
   internal mutating func _releaseOldest() {
     let protection = protection
     let entry = _quarantine.popOldest { entry in
@@ -148,6 +148,7 @@ public struct Guard<Parent: Layer>: WrappingLayer {
   /// Checks every quarantined block and gives it back, gives the ring back, then resets
   /// the parent. Live blocks are the parent's business (put ``Check`` under Guard to find
   /// leaks).
+  @inlinable
   public mutating func reset() {
     while _quarantine.count > 0 { _releaseOldest() }
     _quarantine.release(parent: &parent)

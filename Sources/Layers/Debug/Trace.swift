@@ -63,6 +63,7 @@ public struct Trace<Parent: Layer>: WrappingLayer {
   }
 
   /// Records the reset, writes out the buffered lines, then resets the parent.
+  @inlinable
   public mutating func reset() {
     _file.recordReset()
     parent.reset()

@@ -85,7 +85,7 @@ public struct Sbrk: Layer {
     return _allocateByGrowing(byteCount: size, alignment: align)
   }
 
-  @usableFromInline @inline(never)
+  @inlinable @inline(never)
   internal mutating func _allocateByGrowing(byteCount: Int, alignment: Int)
     -> UnsafeMutableRawPointer?
   {
@@ -131,7 +131,7 @@ public struct Sbrk: Layer {
 
   /// Moves the break down into the free range `[start, end)` at the top, keeping its first
   /// `keep` bytes (rounded up to 16).
-  @usableFromInline @inline(never)
+  @inlinable @inline(never)
   internal mutating func _shrink(_ start: UInt, _ end: UInt, keeping keep: Int) {
     let kept = UInt(keep &+ 15) & ~15
     guard end &- start > kept else { return }
@@ -150,6 +150,7 @@ public struct Sbrk: Layer {
   /// Moves the break down if the topmost free range ends at it (whatever its size), and
   /// tells the OS it may drop the whole pages inside the other free ranges. Live blocks stay
   /// the caller's: a source layer cannot take them back.
+  @inlinable
   public mutating func reset() {
     if let last = _free.last, last.end == _Break.current() {
       _shrink(last.start, last.end, keeping: 0)

@@ -5,7 +5,7 @@
 extension Bonwick {
   /// Serves a large request from the big cache (first fit by size, at most twice the size
   /// asked) or from the parent, and books it.
-  @usableFromInline @inline(never)
+  @inlinable @inline(never)
   internal mutating func _allocateLarge(byteCount: Int, alignment: Int)
     -> UnsafeMutableRawPointer?
   {
@@ -33,7 +33,7 @@ extension Bonwick {
 
   /// Puts a freed large block into the big cache; when the cache is full, the smallest of the
   /// cached blocks and this one goes back to the parent.
-  @usableFromInline @inline(never)
+  @inlinable @inline(never)
   internal mutating func _deallocateLarge(_ pointer: UnsafeMutableRawPointer) {
     guard var evicted = _bigBlocks.remove(pointer) else { _notALargeBlock(pointer) }
     if _bigCacheCount < bigCacheCapacity {
@@ -60,7 +60,7 @@ extension Bonwick {
   }
 
   /// Removes a big-cache entry, keeping the others in order (oldest first).
-  @usableFromInline
+  @inlinable
   internal mutating func _removeFromBigCache(at index: Int) {
     var position = index
     while position + 1 < _bigCacheCount {
@@ -78,6 +78,7 @@ extension Bonwick {
   }
 
   /// Gives every live and cached large block back to the parent, and the book's storage.
+  @inlinable
   internal mutating func _resetLarge() {
     _bigBlocks.deallocateAll(to: &parent)
     for index in 0..<_bigCacheCount {

@@ -113,7 +113,7 @@ public struct Bonwick<Parent: Layer>: WrappingLayer {
     return _allocateInNewSlab(bucket)
   }
 
-  @usableFromInline @inline(never)
+  @inlinable @inline(never)
   internal mutating func _allocateInNewSlab(_ bucket: Int) -> UnsafeMutableRawPointer? {
     var slab = _buckets[bucket].cached
     if slab != 0 {
@@ -152,7 +152,7 @@ public struct Bonwick<Parent: Layer>: WrappingLayer {
     }
   }
 
-  @usableFromInline @inline(never)
+  @inlinable @inline(never)
   internal mutating func _releaseEmptySlab(_ slab: UInt, bucket: Int) {
     _Slab.unlink(slab, from: &_buckets[bucket].partial)
     if _buckets[bucket].cachedCount < cachedSlabsPerBucket {
@@ -180,6 +180,7 @@ public struct Bonwick<Parent: Layer>: WrappingLayer {
 
   /// Gives back every slab (live, partial or cached) and every large block, live or cached,
   /// then resets the parent.
+  @inlinable
   public mutating func reset() {
     for bucket in 0..<_SlabBucket.count {
       let size = _SlabBucket.slabSize(bucket)
@@ -195,6 +196,7 @@ public struct Bonwick<Parent: Layer>: WrappingLayer {
   }
 
   /// Gives every slab of a list, linked through the headers' `next`, back to the parent.
+  @inlinable
   internal mutating func _returnSlabs(_ list: UInt, slabSize size: Int) {
     var slab = list
     while slab != 0 {

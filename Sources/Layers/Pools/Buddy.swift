@@ -101,7 +101,7 @@ public struct Buddy<Parent: Layer>: WrappingLayer {
     return _allocateRun(order: order)
   }
 
-  @usableFromInline @inline(never)
+  @inlinable @inline(never)
   internal mutating func _allocateRun(order: Int) -> UnsafeMutableRawPointer? {
     let geometry = _geometry
     if let address = _blocks.take(order: order, geometry) {
@@ -124,12 +124,12 @@ public struct Buddy<Parent: Layer>: WrappingLayer {
   ) {
     guard let order = _order(byteCount: byteCount, alignment: alignment) else {
       return _large.deallocate(
-        pointer, byteCount: byteCount, alignment: alignment, to: &parent, layer: Self.self)
+        pointer, byteCount: byteCount, alignment: alignment, to: &parent, layer: { Self.self })
     }
     _deallocateRun(UInt(bitPattern: pointer), order: order)
   }
 
-  @usableFromInline @inline(never)
+  @inlinable @inline(never)
   internal mutating func _deallocateRun(_ address: UInt, order: Int) {
     let geometry = _geometry
     guard let slot = _blocks.slot(holding: address, geometry) else {
@@ -159,7 +159,7 @@ public struct Buddy<Parent: Layer>: WrappingLayer {
     )
   }
 
-  @usableFromInline
+  @inlinable
   internal var _geometry: _BuddyBlocks.Geometry {
     _BuddyBlocks.Geometry(
       blockSize: blockSize, exponent: blockExponent,
@@ -169,6 +169,7 @@ public struct Buddy<Parent: Layer>: WrappingLayer {
 
   /// Gives every block, the directory and every large block back to the parent, then resets
   /// the parent.
+  @inlinable
   public mutating func reset() {
     let geometry = _geometry
     var blocks = _blocks

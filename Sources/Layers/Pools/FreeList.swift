@@ -86,7 +86,7 @@ public struct FreeList<Parent: Layer>: WrappingLayer {
     return _allocateInNewSlab(byteCount: size, alignment: align)
   }
 
-  @usableFromInline @inline(never)
+  @inlinable @inline(never)
   internal mutating func _allocateInNewSlab(byteCount: Int, alignment: Int)
     -> UnsafeMutableRawPointer?
   {
@@ -111,7 +111,7 @@ public struct FreeList<Parent: Layer>: WrappingLayer {
   ) {
     if _slowPath(_isLarge(byteCount: byteCount, alignment: alignment)) {
       return _large.deallocate(
-        pointer, byteCount: byteCount, alignment: alignment, to: &parent, layer: Self.self)
+        pointer, byteCount: byteCount, alignment: alignment, to: &parent, layer: { Self.self })
     }
     let size = (Swift.max(byteCount, 1) &+ 15) & ~15
     let merged = _free.insert(start: UInt(bitPattern: pointer), byteCount: size)
@@ -122,7 +122,7 @@ public struct FreeList<Parent: Layer>: WrappingLayer {
 
   /// Gives the slab whose usable bytes start at `usable` back to the parent if it is one of
   /// ours (confirmed by walking the slabs) and not the only one.
-  @usableFromInline @inline(never)
+  @inlinable @inline(never)
   internal mutating func _releaseSlabIfWhollyFree(_ usable: UInt) {
     let slab = usable &- UInt(Self._headerSize)
     guard _slabCount > 1,
@@ -166,6 +166,7 @@ public struct FreeList<Parent: Layer>: WrappingLayer {
   }
 
   /// Gives every slab and every large block back to the parent, then resets the parent.
+  @inlinable
   public mutating func reset() {
     var slab = _slabs
     while slab != 0 {

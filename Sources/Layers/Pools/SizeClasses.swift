@@ -98,7 +98,7 @@ public struct SizeClasses<Parent: Layer>: WrappingLayer {
   }
 
   /// Carves a run of blocks of class `index`, returns the first and lists the rest.
-  @usableFromInline @inline(never)
+  @inlinable @inline(never)
   internal mutating func _refill(_ index: Int) -> UnsafeMutableRawPointer? {
     let size = UInt(_SizeClass.size(index))
     let mask = UInt(_SizeClass.alignment(index)) &- 1
@@ -134,13 +134,14 @@ public struct SizeClasses<Parent: Layer>: WrappingLayer {
   ) {
     guard let index = _SizeClass.index(byteCount: byteCount, alignment: alignment) else {
       return _large.deallocate(
-        pointer, byteCount: byteCount, alignment: alignment, to: &parent, layer: Self.self)
+        pointer, byteCount: byteCount, alignment: alignment, to: &parent, layer: { Self.self })
     }
     pointer.storeBytes(of: _lists[index], as: UInt.self)
     _lists[index] = UInt(bitPattern: pointer)
   }
 
   /// Gives every slab and every large block back to the parent, then resets the parent.
+  @inlinable
   public mutating func reset() {
     var slab = _slabs
     while slab != 0 {

@@ -19,14 +19,15 @@ internal struct _LargeBlocks {
   }
 
   /// Gives a large block back to the parent; stops the program, naming `layer`, when
-  /// `pointer` is not a live large block.
+  /// `pointer` is not a live large block. (`layer` is a closure so that the layer's type, whose
+  /// metadata may have to be instantiated, is only needed on the way to the stop.)
   @inlinable @inline(never)
   mutating func deallocate<Parent: Layer>(
     _ pointer: UnsafeMutableRawPointer, byteCount: Int, alignment: Int, to parent: inout Parent,
-    layer: Any.Type
+    layer: () -> Any.Type
   ) {
     if !_table.deallocateBooked(pointer, byteCount: byteCount, alignment: alignment, to: &parent) {
-      _BlockTable._notALargeBlock(pointer, byteCount: byteCount, layer: layer)
+      _BlockTable._notALargeBlock(pointer, byteCount: byteCount, layer: layer())
     }
   }
 

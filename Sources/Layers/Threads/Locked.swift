@@ -63,6 +63,7 @@ public struct Locked<Parent: Layer>: WrappingLayer {
   }
 
   /// Resets the parent under the lock.
+  @inlinable
   public mutating func reset() {
     withUnsafeMutablePointer(to: &_lock) { _Lock.acquire($0) }
     parent.reset()

@@ -99,7 +99,7 @@ public struct PerThread<Parent: Layer>: Layer {
   }
 
   /// Claims the thread's slot if nobody has, or else allocates from the shared parent.
-  @usableFromInline @inline(never)
+  @inlinable @inline(never)
   internal func _allocateUnowned(
     _ slot: UnsafeMutableRawPointer, _ index: Int, _ number: UInt, _ total: Int, _ header: Int
   ) -> UnsafeMutableRawPointer? {
@@ -138,7 +138,7 @@ public struct PerThread<Parent: Layer>: Layer {
 
   /// Gives a block to the shared parent (under its lock), or pushes it onto its owner's
   /// remote free list: no lock, no waiting.
-  @usableFromInline @inline(never)
+  @inlinable @inline(never)
   internal func _deallocateElsewhere(
     _ slot: UnsafeMutableRawPointer, _ index: Int, _ pointer: UnsafeMutableRawPointer,
     byteCount: Int, alignment: Int
@@ -163,7 +163,7 @@ public struct PerThread<Parent: Layer>: Layer {
 
   /// Gives every block on the slot's remote free list to its parent. Only the slot's owner
   /// (or a caller no other thread races) may call it.
-  @usableFromInline @inline(never)
+  @inlinable @inline(never)
   internal func _drainRemoteFrees(_ slot: UnsafeMutableRawPointer) {
     var node = _AtomicWord.exchange(slot + 16, 0)
     let parent = _parent(slot)
@@ -189,6 +189,7 @@ public struct PerThread<Parent: Layer>: Layer {
   ///
   /// - Parameter collectingRemoteFrees: whether to give each slot its pending remote frees
   ///   first, so that the parent's counts are complete (the default).
+  @inlinable
   public func forEachSlot(
     collectingRemoteFrees: Bool = true, _ body: (_ index: Int, _ parent: inout Parent) -> Void
   ) {
@@ -201,6 +202,7 @@ public struct PerThread<Parent: Layer>: Layer {
 
   /// Gives each slot's remote frees to its parent, then resets every parent. Threads keep
   /// their slots.
+  @inlinable
   public mutating func reset() {
     forEachSlot { _, parent in parent.reset() }
   }
