@@ -80,6 +80,29 @@ REGIONS_GROUND_ENTRY(swift_once)
 // Task records and task-local items (the task's own allocations still go to its region).
 REGIONS_GROUND_ENTRY(swift_task_create)
 REGIONS_GROUND_ENTRY(swift_task_localValuePush)
+// A typed throw's hook (the untyped one, swift_willThrow, is below: its own convention).
+REGIONS_GROUND_ENTRY(swift_willThrowTypedImpl)
+
+// Throws: the runtime calls the hooks a debugger or a test framework installs (Swift Testing
+// records a backtrace per thrown error, in a cache it keeps for the process) from
+// swift_willThrow, at every `throw`. Its own calling convention: the Swift context and error
+// registers.
+typedef void (*regions_will_throw)(void *context __attribute__((swift_context)),
+                                   void **error __attribute__((swift_error_result)))
+    __attribute__((swiftcall));
+static regions_will_throw next_swift_willThrow;
+
+__attribute__((swiftcall)) void swift_willThrow(void *context __attribute__((swift_context)),
+                                                void **error __attribute__((swift_error_result))) {
+  regions_will_throw next = __atomic_load_n(&next_swift_willThrow, __ATOMIC_RELAXED);
+  if (__builtin_expect(next == NULL, 0)) {
+    next = (regions_will_throw)dlsym(RTLD_NEXT, "swift_willThrow");
+    __atomic_store_n(&next_swift_willThrow, next, __ATOMIC_RELAXED);
+  }
+  regions_thread.runtime_depth++;
+  next(context, error);
+  regions_thread.runtime_depth--;
+}
 
 // Threads: the C library allocates a new thread's TLS vector (and the dynamic linker, the TLS
 // blocks of libraries loaded later) while creating it, for as long as the thread lives.

@@ -3,7 +3,8 @@ extension Region {
   ///
   /// When `body` returns (or throws) the region closes: the stack is reset at once, and
   /// memory that still holds a live block (an object returned from the scope) stays mapped
-  /// until that block is freed.
+  /// until that block is freed. An error thrown out of `body` is rethrown as it is: the error
+  /// and what it references survive, and `Check` does not report them as leaks.
   ///
   /// - Complexity: entering and leaving cost a few small ground allocations and a task-local
   ///   binding; each allocation inside costs the stack's allocate plus a task-local lookup
@@ -108,15 +109,27 @@ extension Region {
     _RegionNode._freeStackStorage(region.stack)
   }
 
+  /// Runs the body in the region; an error it throws is noted as leaving the region (see
+  /// `_Escapes`), then rethrown.
   @usableFromInline
   static func _bind<Result>(_ region: _RegionNode, _ body: () throws -> Result) rethrows -> Result {
-    try _Bindings.withSyncBinding(region, body)
+    do {
+      return try _Bindings.withSyncBinding(region, body)
+    } catch {
+      _Escapes.note(error, leaving: region)
+      throw error
+    }
   }
 
   @usableFromInline
   static func _bind<Result>(
     _ region: _RegionNode, isolation: isolated (any Actor)?, _ body: () async throws -> Result
   ) async rethrows -> Result {
-    try await _Bindings.withAsyncBinding(region, isolation: isolation, body)
+    do {
+      return try await _Bindings.withAsyncBinding(region, isolation: isolation, body)
+    } catch {
+      _Escapes.note(error, leaving: region)
+      throw error
+    }
   }
 }

@@ -14,4 +14,8 @@ extension Region {
   /// Whether the hook reads the current task with one load (else through
   /// swift_task_getCurrent).
   package static var _readsTheCurrentTaskDirectly: Bool { regions_task_slot_found() }
+
+  /// Frees that arrived while their thread was inside the Swift runtime (or the hook) and were
+  /// deferred to the region's lock holder instead of calling the stack there.
+  package static var _deferredFrees: Int { regions_counter_get(regions_counter_deferred_frees) }
 }

@@ -160,3 +160,34 @@ struct GuardTests {
     }
   }
 }
+
+@Suite("Guard's pages when the kernel refuses a protection")
+struct GuardPagesLimitTests {
+  /// Past the kernel's limit on mappings (vm.max_map_count, 65,530 here: about 32,000 guarded
+  /// blocks), mprotect fails: the allocation fails, the layer counts it, nothing stops.
+  @Test func aRefusedProtectionFailsTheAllocationAndTheFallbackServesTheRest() async {
+    await #expect(processExitsWith: .success) {
+      var stack = Fallback {
+        Guard(.pages, quarantineBlocks: 0) { Mmap() }
+      } otherwise: {
+        ProcessAllocator()
+      }
+      var blocks: [UnsafeMutableRawPointer] = []
+      blocks.reserveCapacity(200_000)
+      while stack.primary.refusedProtections == 0 && blocks.count < 200_000 {
+        guard let block = stack.allocate(byteCount: 64, alignment: 16) else { break }
+        blocks.append(block)
+      }
+      precondition(stack.primary.refusedProtections > 0, "the kernel never refused")
+      // The fallback serves what Guard cannot, and every block is usable.
+      for _ in 0..<1000 {
+        let block = stack.allocate(byteCount: 64, alignment: 16)!
+        block.storeBytes(of: 7, as: Int.self)
+        blocks.append(block)
+      }
+      precondition(stack.fallbacks >= 1000)
+      for block in blocks { stack.deallocate(block, byteCount: 64, alignment: 16) }
+      stack.reset()
+    }
+  }
+}

@@ -26,6 +26,7 @@ public struct Check<Parent: Layer>: WrappingLayer {
   @usableFromInline internal var _liveBytes = 0
   @usableFromInline internal var _leakedBlocks = 0
   @usableFromInline internal var _leakedBytes = 0
+  @usableFromInline internal var _escapedBlocks = 0
 
   /// Blocks handed out and not yet deallocated.
   public var liveBlocks: Int { _live.count }
@@ -33,7 +34,11 @@ public struct Check<Parent: Layer>: WrappingLayer {
   public var liveBytes: Int { _liveBytes }
   /// Blocks found live at resets so far (survives `reset`).
   public var leakedBlocks: Int { _leakedBlocks }
-  /// Bytes found live at resets so far (survives `reset`).
+  /// Blocks found live at resets so far that a value leaving the region still reached (an
+  /// error thrown out of the scope, and what it references): not leaks (survives `reset`).
+  public var escapedBlocks: Int { _escapedBlocks }
+  /// Bytes found live at resets so far, as the program asked for them (in hook mode, without
+  /// the runtime's block headers; survives `reset`).
   public var leakedBytes: Int { _leakedBytes }
 
   /// A layer that checks every deallocation passed to `parent`.
@@ -77,7 +82,7 @@ public struct Check<Parent: Layer>: WrappingLayer {
     )
   }
 
-  @inlinable @inline(never)
+  @usableFromInline @inline(never)
   internal func _mismatch(
     _ pointer: UnsafeMutableRawPointer, _ entry: _BlockTable.Entry, _ byteCount: Int,
     _ alignment: Int
@@ -101,40 +106,82 @@ public struct Check<Parent: Layer>: WrappingLayer {
   /// line: it builds strings, which is allowed only when there is something to report.
   @inlinable @inline(never)
   internal mutating func _reportLeaks() {
+    _forgetEscapingBlocks()
+    if _live.count == 0 { return }
     let report = leakReport()
     _leakedBlocks += _live.count
-    _leakedBytes += _liveBytes
+    _leakedBytes += _programBytes()
     if leakPolicy == .stop { fatalError(report) }
     _writeToStandardError(report + "\n")
   }
 
+  /// Forgets the live blocks a value leaving the region still reaches (an error thrown out of
+  /// the scope): not leaks. Counted in `escapedBlocks`.
+  @usableFromInline
+  internal mutating func _forgetEscapingBlocks() {
+    guard let reached = _blocksReachedByEscapingValues else { return }
+    var extents: [_BlockExtent] = []
+    _live.forEach { extents.append(_BlockExtent(address: $0.address, byteCount: $0.byteCount)) }
+    guard let escaping = reached(extents) else { return }
+    for (extent, escapes) in zip(extents, escaping) where escapes {
+      guard let pointer = UnsafeMutableRawPointer(bitPattern: extent.address),
+        _live.remove(pointer) != nil
+      else { continue }
+      _liveBytes &-= extent.byteCount
+      _escapedBlocks += 1
+    }
+  }
+
   /// A description of the live blocks: their count and bytes, what they hold when that can
   /// be told (in hook mode, the Swift class of objects: `3 × MyApp.Node`), and the first few.
+  /// In hook mode addresses and sizes are the program's (the pointer it holds, the size it
+  /// asked for), with the runtime's header bytes given apart.
   public func leakReport(listing limit: Int = 8) -> String {
     var listed: [String] = []
     var kinds: [String: (count: Int, bytes: Int)] = [:]
+    var programBytes = 0
     _live.forEach { entry in
       let block = UnsafeMutableRawPointer(bitPattern: entry.address).unsafelyUnwrapped
-      let kind = _blockDescriber?(block, entry.byteCount) ?? "block"
-      kinds[kind, default: (0, 0)].count += 1
-      kinds[kind, default: (0, 0)].bytes += entry.byteCount
+      let presented =
+        _blockPresenter?(block, entry.byteCount)
+        ?? _PresentedBlock(pointer: block, byteCount: entry.byteCount, kind: "block")
+      programBytes += presented.byteCount
+      kinds[presented.kind, default: (0, 0)].count += 1
+      kinds[presented.kind, default: (0, 0)].bytes += presented.byteCount
       if listed.count < limit {
-        let address = "0x" + String(entry.address, radix: 16)
+        let address = "0x" + String(UInt(bitPattern: presented.pointer), radix: 16)
         listed.append(
-          "    \(address): \(entry.byteCount) bytes, alignment \(entry.alignment), \(kind)")
+          "    \(address): \(presented.byteCount) bytes, alignment \(entry.alignment), \(presented.kind)"
+        )
       }
     }
     let summary = kinds.sorted { ($0.value.count, $1.key) > ($1.value.count, $0.key) }
       .map { "  \($0.value.count) × \($0.key) (\($0.value.bytes) bytes)" }
     let more = _live.count > limit ? "\n    … and \(_live.count - limit) more" : ""
-    return "Regions: \(Self.self) has \(_live.count) live blocks (\(_liveBytes) bytes) at reset:\n"
+    let overhead =
+      programBytes == _liveBytes
+      ? "" : "; \(_liveBytes) bytes of the stack's with the runtime's block headers"
+    return
+      "Regions: \(Self.self) has \(_live.count) live blocks (\(programBytes) bytes\(overhead)) at reset:\n"
       + summary.joined(separator: "\n") + "\n  first blocks:\n" + listed.joined(separator: "\n")
       + more
   }
 
+  /// The bytes the program asked for in the live blocks (in explicit mode, the blocks' sizes).
+  @usableFromInline
+  internal func _programBytes() -> Int {
+    var bytes = 0
+    _live.forEach { entry in
+      let block = UnsafeMutableRawPointer(bitPattern: entry.address).unsafelyUnwrapped
+      bytes += _blockPresenter?(block, entry.byteCount)?.byteCount ?? entry.byteCount
+    }
+    return bytes
+  }
+
   public func appendReport(to lines: inout [String]) {
     lines.append(
-      "Check: \(_live.count) live blocks (\(_liveBytes) bytes), \(_leakedBlocks) leaked so far")
+      "Check: \(_live.count) live blocks (\(_liveBytes) bytes), \(_leakedBlocks) leaked so far"
+        + (_escapedBlocks > 0 ? ", \(_escapedBlocks) left with a thrown error" : ""))
     parent.appendReport(to: &lines)
   }
 }

@@ -171,14 +171,20 @@ extension Guard {
   }
 
   /// Stops the program with a report naming the block and the first changed byte.
-  @inlinable @inline(never)
+  @usableFromInline @inline(never)
   func _corrupted(
     _ kind: _Corruption, _ pointer: UnsafeMutableRawPointer, _ byteCount: Int, _ alignment: Int,
     at address: UInt, expected: UInt8, count: Int
   ) -> Never {
     let hex = { (value: UInt) in "0x" + String(value, radix: 16) }
-    let block = "block \(pointer) (\(byteCount) bytes, alignment \(alignment))"
-    let offset = Int(bitPattern: address &- UInt(bitPattern: pointer))
+    // In the program's terms: in hook mode the runtime's header lies at the start of the
+    // block Guard handed out, and the program holds the pointer after it.
+    let presented =
+      _blockPresenter?(pointer, byteCount)
+      ?? _PresentedBlock(pointer: pointer, byteCount: byteCount, kind: "block")
+    let block =
+      "block \(presented.pointer) (\(presented.byteCount) bytes, alignment \(alignment))"
+    let offset = Int(bitPattern: address &- UInt(bitPattern: presented.pointer))
     let found = UnsafePointer<UInt8>(bitPattern: address)?.pointee ?? 0
     let byte =
       "byte at offset \(offset) (\(hex(address))) is \(hex(UInt(found))), expected \(hex(UInt(expected)))"

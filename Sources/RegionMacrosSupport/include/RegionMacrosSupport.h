@@ -398,6 +398,8 @@ typedef enum {
   regions_counter_withheld_bytes,
   regions_counter_withheld_resident_bytes,
   regions_counter_cached_bytes,
+  /// Frees made inside the Swift runtime (or the hook), deferred to the region's lock holder.
+  regions_counter_deferred_frees,
   regions_counter_count
 } regions_counter;
 

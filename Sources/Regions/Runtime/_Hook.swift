@@ -185,6 +185,9 @@ enum _Hook {
     if span.pointee.isWithheld {
       _Spans.freeWithheld(pointer, in: span)
     } else {
+      if thread.pointee.state != nil || thread.pointee.runtime_depth != 0 {
+        regions_counter_add(regions_counter_deferred_frees, 1)
+      }
       _PendingFrees.push(pointer, in: span, "free")
     }
   }

@@ -7,22 +7,29 @@ import RegionMacrosSupport
 /// whose first word merely looks like a pointer cannot crash the report.
 enum _ObjectNames {
   static let install: Void = {
-    _blockDescriber = { block, byteCount in describe(stackBlock: block, byteCount: byteCount) }
+    _blockPresenter = { block, byteCount in present(stackBlock: block, byteCount: byteCount) }
   }()
 
-  /// `block` is a block a layer handed out (the runtime's header, then the user's bytes).
-  static func describe(stackBlock block: UnsafeMutableRawPointer, byteCount: Int) -> String? {
+  /// `block` is a block a layer handed out (`byteCount` bytes): if the runtime served it, the
+  /// program's pointer (after the header), the size it asked for and what it holds.
+  static func present(stackBlock block: UnsafeMutableRawPointer, byteCount: Int) -> _PresentedBlock?
+  {
     guard let span = _span(containing: block), span.pointee.base <= block else {
       return nil
     }
-    // The header sits `offset` bytes in, just before the user's pointer; `offset` is the
+    // The header sits `offset` bytes in, just before the program's pointer; `offset` is the
     // block's alignment (16 or more), recorded in the header itself.
     var offset = _BlockHeader.size
     while offset <= 1 << 20 && offset < byteCount {
       let user = block + offset
       let header = _BlockHeader.read(user)
-      if header.tag == _BlockHeader.liveTag && header.offset == offset {
-        return describe(user: user, byteCount: header.byteCount)
+      if header.offset == offset && header.stackByteCount == byteCount
+        && (header.tag == _BlockHeader.liveTag || header.tag == _BlockHeader.pendingTag
+          || header.tag == _BlockHeader.freedTag)
+      {
+        return _PresentedBlock(
+          pointer: user, byteCount: header.byteCount,
+          kind: describe(user: user, byteCount: header.byteCount))
       }
       offset <<= 1
     }

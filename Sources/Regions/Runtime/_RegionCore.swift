@@ -41,6 +41,8 @@ struct _RegionCore {
   var withheldResidentBytes = 0
   /// Set in a child of fork for every region it inherited: they never serve again.
   var isForked = false
+  /// The box of an error the region's body threw, while the region closes (see `_Escapes`).
+  var escapingError: UnsafeRawPointer? = nil
   /// The thread closing the region, while it does (it holds the lock).
   var closer: UnsafeMutablePointer<regions_thread_record>? = nil
 

@@ -80,6 +80,7 @@ final class _RegionNode: @unchecked Sendable {
       _Spans.giveBackRemaining(core)
       thread.pointee.state = previous
       core.pointee.node = nil
+      core.pointee.escapingError = nil
     }
     if !core.pointee.isForked { regions_hook_open_regions_add(-1) }
   }

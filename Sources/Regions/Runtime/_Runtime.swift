@@ -56,6 +56,7 @@ enum _Runtime {
     _Bindings.key = UnsafeRawPointer(Unmanaged.passUnretained(Region.$_current).toOpaque())
     _CoreRegistry.start()
     _ = _ObjectNames.install
+    _ = _Escapes.install
     guard regions_hook_is_compiled(), regions_reservation_size() > regions_bootstrap_size else {
       return
     }
