@@ -4,8 +4,9 @@
 # (`call *…`, `jmp *…`), any call to a protocol witness, and any call to an unspecialized
 # generic layer method. Fatal-error paths (functions that never return: no `ret` and no tail
 # call) are not walked: they build their message with the standard library's generic string
-# code, and calling them is allowed. Nor is the C shim (`regions_*`): it is the boundary of
-# the Swift stack, and its page routes are C function pointers by design; nor are the Swift
+# code, and calling them is allowed. Nor is the C shim (`regions_*`), nor the page sources'
+# calls out of the stack (`_Pages`, `_OuterPages`: the runtime's page routes, function
+# pointers by design, or the OS): they are the boundary of the Swift stack; nor are the Swift
 # runtime entry points the executable wraps (`swift_*`, RuntimeEntries.c), which forward to
 # the runtime's own through a pointer from dlsym.
 #
@@ -35,7 +36,7 @@ objdump -d --no-show-raw-insn "$binary" | swift demangle --simplified | awk -v r
     queue[1] = start; head = 1; tail = 1; seen[start] = 1; bad = 0
     while (head <= tail) {
       f = queue[head++]
-      if (names[f] ~ /^(regions_|swift_)/) { shim[f] = 1; continue }
+      if (names[f] ~ /^(regions_|swift_)/ || names[f] ~ /static _(Outer)?Pages\./) { shim[f] = 1; continue }
       n = split(body[f], lines, "\n")
       returns = 0
       for (j = 1; j <= n; j++) {

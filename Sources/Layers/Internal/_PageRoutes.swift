@@ -31,4 +31,4 @@ package struct _PageRoutes {
 }
 
 /// The routes, once the Regions runtime has started (set once, before any region opens).
-nonisolated(unsafe) package var _pageRoutes: _PageRoutes? = nil
+@exclusivity(unchecked) nonisolated(unsafe) package var _pageRoutes: _PageRoutes? = nil
