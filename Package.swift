@@ -29,8 +29,11 @@ let package = Package(
     .testTarget(
       name: "LayersTests", dependencies: ["Layers", "RegionsTestSupport"],
       swiftSettings: swiftSettings),
+    // The stress run (mimalloc's test-stress, in regions): a test runs it, and `soak` longer.
+    .target(
+      name: "Stress", dependencies: ["Regions"], path: "Tests/Stress", swiftSettings: swiftSettings),
     .testTarget(
-      name: "RegionsTests", dependencies: ["Regions", "RegionsTestSupport"],
+      name: "RegionsTests", dependencies: ["Regions", "RegionsTestSupport", "Stress"],
       swiftSettings: swiftSettings),
 
     // A user's file importing Foundation, Dispatch, Synchronization, XCTest and Testing next to
@@ -56,6 +59,10 @@ let package = Package(
     // The example layer, tested the way a third party would test theirs.
     .testTarget(
       name: "CountingLayerTests", dependencies: ["countinglayer", "RegionsTestSupport"],
+      swiftSettings: swiftSettings),
+    // `swift run -c release soak --ops 10000000`: the stress run, long (Tests/Stress).
+    .executableTarget(
+      name: "soak", dependencies: ["Regions", "Stress"], path: "Examples/soak",
       swiftSettings: swiftSettings),
     .executableTarget(
       name: "tracereplay", dependencies: ["Regions"], path: "Examples/tracereplay",

@@ -66,6 +66,7 @@ uint64_t regions_monotonic_nanoseconds(void) {
 // owner exited is then owned by the thread that inherits the record, which is safe: the
 // exited thread's last release happened before the record was listed.
 static regions_lock_t records_lock;
+static _Atomic unsigned long records_made;
 static regions_thread_record *free_records;
 static pthread_key_t record_key;
 static pthread_once_t record_key_once = PTHREAD_ONCE_INIT;
@@ -92,6 +93,7 @@ regions_thread_record *regions_thread_record_slow(void) {
     // Ground memory (the next allocator), zeroed; never routed into a region.
     record = regions_ground_malloc(sizeof *record);
     if (record == NULL) return NULL;
+    atomic_fetch_add_explicit(&records_made, 1, memory_order_relaxed);
     record->inside = NULL;
   }
   record->in_use = 1;
@@ -182,6 +184,8 @@ bool regions_region_lock_acquire_slow(regions_region_lock_t *lock, regions_threa
 }
 
 unsigned long regions_region_lock_revocations(void) { return atomic_load(&revocations); }
+
+unsigned long regions_thread_records_made(void) { return atomic_load(&records_made); }
 
 bool regions_thread_sanitizer(void) {
 #ifdef REGIONS_NO_BIAS

@@ -18,4 +18,7 @@ extension Region {
   /// Frees that arrived while their thread was inside the Swift runtime (or the hook) and were
   /// deferred to the region's lock holder instead of calling the stack there.
   package static var _deferredFrees: Int { regions_counter_get(regions_counter_deferred_frees) }
+
+  /// Thread records the runtime has made (a thread that exits gives its record to the next).
+  package static var _threadRecords: Int { Int(regions_thread_records_made()) }
 }

@@ -386,6 +386,9 @@ void regions_region_lock_reset(regions_region_lock_t *lock);
 /// Whether this build runs under ThreadSanitizer.
 bool regions_thread_sanitizer(void);
 
+/// Counter for tests: thread records made so far (threads that exit give theirs to new ones).
+unsigned long regions_thread_records_made(void);
+
 /// Counter for tests: biases revoked so far.
 unsigned long regions_region_lock_revocations(void);
 

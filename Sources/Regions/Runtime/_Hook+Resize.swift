@@ -23,6 +23,8 @@ extension _Hook {
       _Failure.notInARegion(pointer, what: "realloc")
     }
     let header = liveHeader(pointer, span, "realloc")
+    // A size beyond the whole reservation (a negative one included) can never be served.
+    guard UInt(bitPattern: byteCount) < regions_reservation_size() else { return nil }
     if byteCount <= header.byteCount { return pointer }
     let thread = regions_thread_context()!
     let owner = span.pointee.core

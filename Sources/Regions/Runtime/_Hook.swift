@@ -224,8 +224,9 @@ enum _Hook {
     _ pointer: UnsafeMutableRawPointer, _ span: _SpanPointer, _ what: StaticString
   ) -> Never {
     let tag = _BlockHeader.read(pointer).tag
-    _Failure.badPointer(
-      pointer, span: span, what: what,
-      freed: tag == _BlockHeader.freedTag || tag == _BlockHeader.pendingTag)
+    // Freed: marked so by the runtime, or poisoned whole (header included) by a Guard layer.
+    let freed =
+      tag == _BlockHeader.freedTag || tag == _BlockHeader.pendingTag || tag == 0xDDDD
+    _Failure.badPointer(pointer, span: span, what: what, freed: freed)
   }
 }
