@@ -73,7 +73,10 @@ def workloads(binaries, quick, document):
 
     def workers_regions(count):
         shared = regions("workers", "--workers", count, stacks=("sizeclasses",))
-        return shared + [("regions: SizeClasses, a region per worker",
+        lockless = [("regions: PerThread{SizeClasses}, shared",
+                     bench("workers", "--workers", count, "--mode", "region", "--stack",
+                           "perthread"))]
+        return shared + lockless + [("regions: SizeClasses, a region per worker",
                           bench("workers", "--workers", count, "--mode", "region", "--stack",
                                 "sizeclasses", "--region-per-worker"))]
 
@@ -100,6 +103,10 @@ def workloads(binaries, quick, document):
         ("workers2", "workers ×2", "two tasks of a task group, each doing the work of ×1; "
          "regions: both in one shared region, or each in a region of its own",
          bench("workers", "--workers", "2"), workers_regions("2")),
+        ("requests", "requests", "2 × cores tasks handling requests: Foundation JSON decode of "
+         "4 KiB, an await, a dictionary, a response; regions: a Chunk(64 KiB) region per request",
+         bench("requests"), [("regions: Chunk per request", bench("requests", "--mode", "region",
+                                                                  "--stack", "chunk"))]),
     ]
 
 

@@ -67,6 +67,8 @@ uint64_t regions_monotonic_nanoseconds(void) {
 // exited thread's last release happened before the record was listed.
 static regions_lock_t records_lock;
 static _Atomic unsigned long records_made;
+// Every record ever made, through `all_next` (never shrinks; records are reused).
+static regions_thread_record *_Atomic all_records;
 static regions_thread_record *free_records;
 static pthread_key_t record_key;
 static pthread_once_t record_key_once = PTHREAD_ONCE_INIT;
@@ -94,6 +96,10 @@ regions_thread_record *regions_thread_record_slow(void) {
     record = regions_ground_malloc(sizeof *record);
     if (record == NULL) return NULL;
     atomic_fetch_add_explicit(&records_made, 1, memory_order_relaxed);
+    regions_thread_record *first = atomic_load(&all_records);
+    do {
+      record->all_next = first;
+    } while (!atomic_compare_exchange_weak(&all_records, &first, record));
     record->inside = NULL;
   }
   record->in_use = 1;
@@ -186,6 +192,20 @@ bool regions_region_lock_acquire_slow(regions_region_lock_t *lock, regions_threa
 unsigned long regions_region_lock_revocations(void) { return atomic_load(&revocations); }
 
 unsigned long regions_thread_records_made(void) { return atomic_load(&records_made); }
+
+void regions_wait_until_no_thread_inside(const void *lock, const regions_thread_record *me) {
+  // Asymmetric Dekker, as in a bias revocation: the caller has published that the lock's region
+  // is closed; after the membarrier, every thread either saw that or shows its `inside` entry.
+  if (membarrier_available()) syscall(SYS_membarrier, MEMBARRIER_CMD_PRIVATE_EXPEDITED, 0, 0);
+  else atomic_thread_fence(memory_order_seq_cst);
+  for (regions_thread_record *record = atomic_load(&all_records); record != NULL;
+       record = record->all_next) {
+    if (record == me) continue;  // the caller, which may hold the lock biased
+    while (__atomic_load_n(&record->inside, __ATOMIC_ACQUIRE) == lock) pause_times(1);
+  }
+}
+
+bool regions_lockless_available(void) { return membarrier_available(); }
 
 bool regions_thread_sanitizer(void) {
 #ifdef REGIONS_NO_BIAS

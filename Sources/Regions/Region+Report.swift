@@ -8,7 +8,14 @@ extension Region {
   public var isOpen: Bool { node.core.withLock { node.core.pointee.isOpen } }
 
   /// Blocks the region served through the hook that are still live.
-  public var liveBlocks: Int { node.core.withLock { node.core.pointee.liveBlocks } }
+  ///
+  /// - Complexity: O(1); for a region over a thread-safe stack (called without the region's
+  ///   lock, so no count is kept) O(the region's pages): its spans are scanned.
+  public var liveBlocks: Int {
+    node.core.withLock {
+      node.core.pointee.isLockless ? _Spans.countLive(node.core) : node.core.pointee.liveBlocks
+    }
+  }
 
   /// Spans of this region kept from the OS because a block in them is still live (after its
   /// stack gave them back, typically at the end of the scope).

@@ -1,7 +1,11 @@
 import Foundation
 import Regions
 import RegionsTestSupport
+import Synchronization
 import Testing
+
+/// Tells aThreadSafeRegionClosesWhileThreadsAllocateInIt's threads to stop.
+private let closingRegionStops = Atomic<Bool>(false)
 
 /// Catalog layers as (part of) a region's stack, in hook mode: Swift and C allocations
 /// from the scope, and from two threads joined to the region freeing each other's blocks.
@@ -47,7 +51,10 @@ struct CatalogInRegionTests {
 
     var perThread = PerThread(slots: 8) { Stats { Chunk(1 << 20) { Mmap() } } }
     let workers = Self.workers()
+    let revocations = Region._lockRevocations
     Region.enter(&perThread) { Self.twoThreads(workers, in: Region.current!) }
+    // Called without the region's lock: its bias is never revoked by the second thread.
+    #expect(!Region.hookIsActive || Region._lockRevocations == revocations)
     var allocations = 0
     var deallocations = 0
     var slots = 0
@@ -60,6 +67,57 @@ struct CatalogInRegionTests {
     #expect(slots >= 2)
     #expect(allocations == workers.reduce(0) { $0 + $1.mallocs })
     #expect(deallocations == allocations)
+  }
+
+  /// A region over a thread-safe stack closes while other threads allocate and free in it: the
+  /// close waits for the calls in flight, later calls go to the ground, and the blocks served
+  /// before the close stay usable (their pages are withheld) until they are freed.
+  @Test(.hookMode) func aThreadSafeRegionClosesWhileThreadsAllocateInIt() {
+    let threads = 2
+    let done = DispatchGroup()
+    nonisolated(unsafe) let counts = UnsafeMutablePointer<Int>.allocate(capacity: threads)
+    counts.initialize(repeating: 0, count: threads)
+    defer { counts.deallocate() }
+    var liveDuring = 0
+    Region.enter(PerThread { SizeClasses { Mmap() } }) {
+      let region = Region.current!
+      let before = region.liveBlocks
+      Region.escape {
+        for index in 0..<threads {
+          done.enter()
+          Thread.detachNewThread {
+            region.join {
+              var held: [UnsafeMutableRawPointer] = []
+              held.reserveCapacity(64)
+              while !closingRegionStops.load(ordering: .relaxed) {
+                let block = opaqueMalloc(24 + counts[index] % 200)!
+                block.storeBytes(of: counts[index], as: Int.self)
+                held.append(block)
+                if held.count == 64 {
+                  for (offset, block) in held.enumerated() {
+                    precondition(block.load(as: Int.self) == counts[index] - 63 + offset)
+                    opaqueFree(block)
+                  }
+                  held.removeAll(keepingCapacity: true)
+                }
+                counts[index] += 1
+              }
+              for block in held { opaqueFree(block) }
+            }
+            done.leave()
+          }
+        }
+      }
+      let kept = (0..<100).map { _ in opaqueMalloc(40)! }
+      liveDuring = region.liveBlocks - before
+      for block in kept { opaqueFree(block) }
+      usleep(20_000)  // the threads keep allocating while the scope ends
+    }
+    usleep(20_000)  // and after it: now on the ground
+    closingRegionStops.store(true, ordering: .relaxed)
+    done.wait()
+    #expect(liveDuring >= 100)
+    #expect((0..<threads).allSatisfy { counts[$0] > 0 })
   }
 
   /// Guard, Limit, Fallback, Align, Zero and Trace under a region, with Swift objects.

@@ -72,6 +72,10 @@ func runFragmentation(_ placement: Placement, cells: Int) -> [(String, Int)] {
       cells: cells, longLived: SizeClasses { Mmap() }, shortLived: SizeClasses { Mmap() })
   case .region(.bonwick):
     fragmentation(cells: cells, longLived: Bonwick { Mmap() }, shortLived: Bonwick { Mmap() })
+  case .region(.perthread):
+    fragmentation(
+      cells: cells, longLived: PerThread { SizeClasses { Mmap() } },
+      shortLived: PerThread { SizeClasses { Mmap() } })
   }
 }
 

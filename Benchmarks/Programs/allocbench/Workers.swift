@@ -56,5 +56,7 @@ func runWorkers(_ placement: Placement, workers: Int, trees: Int, regionPerWorke
   case .region(.chunk): return await Region.enter(Chunk(1 << 20) { Mmap() }) { await work() }
   case .region(.sizeclasses): return await Region.enter(SizeClasses { Mmap() }) { await work() }
   case .region(.bonwick): return await Region.enter(Bonwick { Mmap() }) { await work() }
+  case .region(.perthread):
+    return await Region.enter(PerThread { SizeClasses { Mmap() } }) { await work() }
   }
 }

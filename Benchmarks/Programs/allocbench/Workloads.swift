@@ -13,6 +13,7 @@ func wholeRun<Result>(_ placement: Placement, _ body: () -> Result) -> Result {
   switch placement {
   case .region(.sizeclasses): Region.enter(SizeClasses { Mmap() }, body)
   case .region(.bonwick): Region.enter(Bonwick { Mmap() }, body)
+  case .region(.perthread): Region.enter(PerThread { SizeClasses { Mmap() } }, body)
   case .region(.chunk), .ground: body()
   }
 }

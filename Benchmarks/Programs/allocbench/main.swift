@@ -14,11 +14,15 @@
 //   workers    N workers (--workers 1|2, a task group) building and dropping binary trees;
 //              with --mode region all in one shared region, or with --region-per-worker each
 //              worker in a region of its own
+//   requests   2 × cores concurrent tasks, each handling requests one after another: Foundation
+//              JSON decode of 4 KiB, an await, a dictionary, a response string; with
+//              --mode region --stack chunk, a region per request (Requests.swift)
 //   probe      which allocator serves malloc outside regions, checked by behaviour
 //
 // Stacks for --mode region: `chunk` (Chunk(1 MiB) { Mmap() }, a fresh region per round),
 // `sizeclasses` (SizeClasses { Mmap() }, one region for the whole run), `bonwick`
-// (Bonwick { Mmap() }, one region for the whole run).
+// (Bonwick { Mmap() }, one region for the whole run), `perthread` (PerThread { SizeClasses {
+// Mmap() } }, a thread-safe stack that one region shares between threads without its lock).
 //
 // Output: `result KEY VALUE` lines on standard output, read by Benchmarks/Suite/suite.py.
 import Regions
@@ -34,14 +38,14 @@ enum Placement: Equatable {
 }
 
 enum StackChoice: String {
-  case chunk, sizeclasses, bonwick
+  case chunk, sizeclasses, bonwick, perthread
 }
 
 func usage() -> Never {
   _writeToStandardError(
     """
-    usage: allocbench small|mixed|realloc|fragment|workers|probe [--mode malloc|region]
-                      [--stack chunk|sizeclasses|bonwick] [--workers N]
+    usage: allocbench small|mixed|realloc|fragment|workers|requests|probe [--mode malloc|region]
+                      [--stack chunk|sizeclasses|bonwick|perthread] [--workers N]
                       [--region-per-worker] [--quick]
 
     """)
@@ -100,6 +104,9 @@ case "workers":
   let check = await runWorkers(
     placement, workers: workers, trees: 40 * scale, regionPerWorker: regionPerWorker)
   report("checksum", String(check))
+case "requests":
+  let tasks = 2 * sysconf(Int32(_SC_NPROCESSORS_ONLN))
+  report("checksum", String(await runRequests(placement, tasks: tasks, requests: 400 * scale)))
 case "probe":
   for (key, value) in probeGround() { report(key, value) }
 default:

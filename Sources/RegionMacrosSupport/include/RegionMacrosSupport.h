@@ -141,6 +141,8 @@ typedef struct regions_thread_record {
   const void *inside;
   uint32_t in_use;
   struct regions_thread_record *next;
+  /// Every record ever made (the list a region's close walks).
+  struct regions_thread_record *all_next;
 } regions_thread_record;
 
 typedef struct {
@@ -379,6 +381,30 @@ static inline void regions_region_lock_release(regions_region_lock_t *lock,
     regions_lock_release(&lock->mutex);
   }
 }
+
+/// Enters a region whose stack is thread-safe, without its lock: marks the thread inside it
+/// (so its close waits), then checks it is still open. False (nothing marked) when the thread
+/// already holds a region (nesting takes the slow path) or the region has closed.
+static inline bool regions_enter_lockless(const void *lock, const bool *is_open,
+                                          regions_thread_record *me) {
+  if (me->inside != NULL) return false;
+  __atomic_store_n(&me->inside, lock, __ATOMIC_RELAXED);
+  __atomic_signal_fence(__ATOMIC_SEQ_CST);
+  if (__atomic_load_n(is_open, __ATOMIC_RELAXED)) return true;
+  __atomic_store_n(&me->inside, NULL, __ATOMIC_RELEASE);
+  return false;
+}
+
+static inline void regions_leave_lockless(regions_thread_record *me) {
+  __atomic_store_n(&me->inside, NULL, __ATOMIC_RELEASE);
+}
+
+/// After a region's close has published that the region is closed: waits until no thread but
+/// `me` (the caller) is inside it (regions_enter_lockless).
+void regions_wait_until_no_thread_inside(const void *lock, const regions_thread_record *me);
+
+/// Whether lockless regions work here (membarrier(2) is available; not under TSan).
+bool regions_lockless_available(void);
 
 /// Makes the lock unbiased for good (after fork, in the child), without waiting.
 void regions_region_lock_reset(regions_region_lock_t *lock);

@@ -86,7 +86,16 @@ enum _Hook {
     let record = _ThreadIdentity.record(thread)
     var core = start
     while true {
-      if core.pointee.isOpen {
+      if core.pointee.isLockless && core.pointee.pending == nil,
+        regions_enter_lockless(core._lock, core._isOpen, record)
+      {
+        let block = serveLocked(core, byteCount: byteCount, alignment: alignment, thread)
+        regions_leave_lockless(record)
+        if let block { return block }
+        if core.pointee.exhaustion == .stop {
+          core.withLock { _Failure.stop(core, byteCount: byteCount, alignment: alignment) }
+        }
+      } else if core.pointee.isOpen {
         let biased = regions_region_lock_acquire(core._lock, record)
         if core.pointee.isOpen {
           if core.pointee.pending != nil { _PendingFrees.drain(core, thread) }
@@ -106,7 +115,8 @@ enum _Hook {
   }
 
   /// The stack's block with a header in front, through the stack's generic closure. Requires
-  /// the lock (held any way) and an open region.
+  /// the lock (held any way; for a thread-safe stack, the thread marked inside the region) and
+  /// an open region.
   static func serveLocked(
     _ core: _Core, byteCount: Int, alignment: Int,
     _ thread: UnsafeMutablePointer<regions_thread_t>
@@ -125,7 +135,7 @@ enum _Hook {
     }
     let user = base + offset
     _BlockHeader.write(user, byteCount: byteCount, alignment: offset, offset: offset)
-    core.pointee.liveBlocks &+= 1
+    if !core.pointee.isLockless { core.pointee.liveBlocks &+= 1 }
     return user
   }
 
@@ -139,7 +149,7 @@ enum _Hook {
     guard _span(containing: base)?.pointee.core == core else { _Failure.foreignBlock(core, base) }
     let user = base + offset
     _BlockHeader.write(user, byteCount: byteCount, alignment: offset, offset: offset)
-    core.pointee.liveBlocks &+= 1
+    if !core.pointee.isLockless { core.pointee.liveBlocks &+= 1 }
     return user
   }
 
@@ -205,7 +215,7 @@ enum _Hook {
         core.pointee.stack, pointer - header.offset, header.stackByteCount, header.alignment)
     }
     thread.pointee.state = previous
-    core.pointee.liveBlocks &-= 1
+    if !core.pointee.isLockless { core.pointee.liveBlocks &-= 1 }
   }
 
   /// The header of a live region block, or a stop with a message for anything else inside

@@ -14,6 +14,9 @@ struct _RegionCore {
   /// First, so that the core's address is the lock's.
   @usableFromInline var lock = regions_region_lock_t()
   @usableFromInline var isOpen = true
+  /// The stack is thread-safe and called without the lock (see `_StackPaths.serveLockless`);
+  /// `liveBlocks` is then not kept.
+  @usableFromInline let isLockless: Bool
   /// Blocks served through the hook and not yet freed (under `lock`).
   @usableFromInline var liveBlocks = 0
   /// The stack's storage while the region is open (ground memory).
@@ -63,6 +66,7 @@ struct _RegionCore {
   ) {
     self.parent = parent
     self.stack = stack
+    self.isLockless = paths.isThreadSafe && regions_lockless_available()
     self.paths = Unmanaged.passRetained(paths)
     self.exhaustion = exhaustion
     self.stackName = stackName
@@ -70,6 +74,21 @@ struct _RegionCore {
 }
 
 @usableFromInline typealias _Core = UnsafeMutablePointer<_RegionCore>
+
+extension _RegionCore {
+  /// The offsets of the fields reached through their address, found once at start-up (key
+  /// paths are not for the allocation path: a debug build instantiates them at run time).
+  nonisolated(unsafe) static var spansLockOffset = 0
+  nonisolated(unsafe) static var pendingOffset = 0
+
+  static func findOffsets() {
+    spansLockOffset = MemoryLayout<_RegionCore>.offset(of: \.spansLock)!
+    pendingOffset = MemoryLayout<_RegionCore>.offset(of: \.pending)!
+    if MemoryLayout<_RegionCore>.offset(of: \.isOpen) != MemoryLayout<regions_region_lock_t>.size {
+      fatalError("Regions: a region core's isOpen must follow its lock")
+    }
+  }
+}
 
 extension UnsafeMutablePointer where Pointee == _RegionCore {
   /// A new core in ground memory, open, referenced once (by its region object), registered.
@@ -90,18 +109,25 @@ extension UnsafeMutablePointer where Pointee == _RegionCore {
     return core
   }
 
+  /// `isOpen`'s address: the field right after the lock (checked at start-up, `_Runtime`).
+  @inlinable @inline(__always)
+  var _isOpen: UnsafeMutablePointer<Bool> {
+    (UnsafeMutableRawPointer(self) + MemoryLayout<regions_region_lock_t>.size)
+      .assumingMemoryBound(to: Bool.self)
+  }
+
   @inlinable @inline(__always)
   var _lock: UnsafeMutablePointer<regions_region_lock_t> {
     UnsafeMutableRawPointer(self).assumingMemoryBound(to: regions_region_lock_t.self)
   }
 
   var _spansLock: UnsafeMutablePointer<regions_lock_t> {
-    (UnsafeMutableRawPointer(self) + MemoryLayout<_RegionCore>.offset(of: \.spansLock)!)
+    (UnsafeMutableRawPointer(self) + _RegionCore.spansLockOffset)
       .assumingMemoryBound(to: regions_lock_t.self)
   }
 
   var _pending: UnsafeMutablePointer<UnsafeMutableRawPointer?> {
-    (UnsafeMutableRawPointer(self) + MemoryLayout<_RegionCore>.offset(of: \.pending)!)
+    (UnsafeMutableRawPointer(self) + _RegionCore.pendingOffset)
       .assumingMemoryBound(to: UnsafeMutableRawPointer?.self)
   }
 

@@ -73,6 +73,10 @@ final class _RegionNode: @unchecked Sendable {
       core.pointee.closer = thread.pointee.record
       defer { core.pointee.closer = nil }
       core.pointee.isOpen = false
+      // A thread-safe stack is called without the lock: wait for the calls in flight.
+      if core.pointee.isLockless {
+        regions_wait_until_no_thread_inside(core._lock, thread.pointee.record)
+      }
       _PendingFrees.drainForClose(core, thread)
       let previous = thread.pointee.state
       thread.pointee.state = UnsafeMutableRawPointer(core)

@@ -54,6 +54,7 @@ enum _Runtime {
   /// ground, so what it allocates never lands in a region).
   private static let started: Void = {
     _Bindings.key = UnsafeRawPointer(Unmanaged.passUnretained(Region.$_current).toOpaque())
+    _RegionCore.findOffsets()
     _CoreRegistry.start()
     _ = _ObjectNames.install
     _ = _Escapes.install

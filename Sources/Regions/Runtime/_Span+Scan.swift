@@ -14,7 +14,7 @@ extension _Spans {
   /// table gives to another span (an inner region's pages carved out of this one) are skipped:
   /// they are that span's. Runs when a region's stack gives back pages while it has live
   /// blocks: at the end of a scope that leaves objects behind, rarely otherwise.
-  static func scan(_ span: _SpanPointer) -> ScanResult {
+  static func scan(_ span: _SpanPointer, discarding: Bool = true) -> ScanResult {
     let page = Int(regions_page_size())
     let base = UInt(bitPattern: span.pointee.base)
     let end = base + UInt(span.pointee.byteCount)
@@ -44,7 +44,7 @@ extension _Spans {
       }
       let holdsLive = !mine || keptUntil > pageStart
       if holdsLive {
-        if let start = deadStart { discard(start, pageStart) }
+        if discarding, let start = deadStart { discard(start, pageStart) }
         deadStart = nil
         if mine { result.residentBytes += page }
       } else if deadStart == nil {
@@ -52,8 +52,24 @@ extension _Spans {
       }
       pageStart = pageEnd
     }
-    if result.liveBlocks > 0, let start = deadStart { discard(start, end) }
+    if discarding, result.liveBlocks > 0, let start = deadStart { discard(start, end) }
     return result
+  }
+
+  /// Live blocks of a region whose stack keeps no count (a thread-safe stack's), found by
+  /// scanning its spans. Requires the region's lock.
+  static func countLive(_ core: _Core) -> Int {
+    var count = 0
+    var span = core.withSpansLock { core.pointee.spans }
+    while let current = span {
+      if current.pointee.isWithheld {
+        count += current.pointee.liveBlocks
+      } else {
+        count += scan(current, discarding: false).liveBlocks
+      }
+      span = core.withSpansLock { current.pointee.next }
+    }
+    return count
   }
 
   /// Whether the span table (or page map) gives the page at `address` to `span`.

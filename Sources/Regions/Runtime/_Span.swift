@@ -87,7 +87,7 @@ enum _Spans {
   /// region's lock (or its close).
   static func giveBack(_ span: _SpanPointer) {
     let core = span.pointee.core
-    if core.pointee.liveBlocks == 0 {
+    if core.pointee.liveBlocks == 0 && !core.pointee.isLockless {
       destroy(span)
       return
     }

@@ -64,6 +64,9 @@ final class _StackPaths {
     _: Stack.Type, _ core: _Core, _ byteCount: Int,
     _ thread: UnsafeMutablePointer<regions_thread_t>
   ) -> UnsafeMutableRawPointer? {
+    if Stack.isThreadSafe && core.pointee.isLockless {
+      return serveLockless(Stack.self, core, byteCount, thread)
+    }
     guard UInt(bitPattern: byteCount) < regions_reservation_size(),
       let record = thread.pointee.record, regions_region_lock_try_biased(core._lock, record)
     else { return _Hook.mallocSlowly(core, byteCount, 16, thread) }
@@ -101,6 +104,9 @@ final class _StackPaths {
     guard _fastPath(packed >> 48 == _BlockHeader.liveTag) else {
       _Hook.notLive(pointer, span, "free")
     }
+    if Stack.isThreadSafe && core.pointee.isLockless {
+      return freeLockless(Stack.self, core, pointer, packed, span, thread)
+    }
     guard _fastPath(thread.pointee.state == nil && thread.pointee.runtime_depth == 0),
       !span.pointee.isWithheld, let record = thread.pointee.record,
       regions_region_lock_try_biased(core._lock, record)
@@ -121,5 +127,59 @@ final class _StackPaths {
     thread.pointee.state = previous
     core.pointee.liveBlocks &-= 1
     regions_region_lock_release(core._lock, record, true)
+  }
+
+  // MARK: Thread-safe stacks: no region lock
+
+  // A stack that is thread-safe (PerThread, Locked) is called without the region's lock: the
+  // thread only marks itself inside the region (one store, then the open check), so that the
+  // region's close can wait for calls in flight (regions_wait_until_no_thread_inside). The
+  // region keeps no live count for such a stack: its close scans the spans it gives back.
+
+  @inlinable @inline(__always)
+  static func serveLockless<Stack: Layer>(
+    _: Stack.Type, _ core: _Core, _ byteCount: Int,
+    _ thread: UnsafeMutablePointer<regions_thread_t>
+  ) -> UnsafeMutableRawPointer? {
+    guard UInt(bitPattern: byteCount) < regions_reservation_size(),
+      let record = thread.pointee.record,
+      regions_enter_lockless(core._lock, core._isOpen, record)
+    else { return _Hook.mallocSlowly(core, byteCount, 16, thread) }
+    let offset = _BlockHeader.size
+    let stackByteCount = offset &+ Swift.max(byteCount, _BlockHeader.minimumTail)
+    thread.pointee.state = UnsafeMutableRawPointer(core)
+    let base = core.pointee.stack.assumingMemoryBound(to: Stack.self).pointee.allocate(
+      byteCount: stackByteCount, alignment: offset)
+    thread.pointee.state = nil
+    guard let base, regions_in_reservation(base) else {
+      let user = base.map { _Hook.servedOutsideTheReservation(core, $0, byteCount, offset) }
+      regions_leave_lockless(record)
+      return user ?? _Hook.mallocRefused(core, byteCount, 16, thread)
+    }
+    let user = base + offset
+    _BlockHeader.write(user, byteCount: byteCount, alignment: offset, offset: offset)
+    regions_leave_lockless(record)
+    return user
+  }
+
+  @inlinable @inline(__always)
+  static func freeLockless<Stack: Layer>(
+    _: Stack.Type, _ core: _Core, _ pointer: UnsafeMutableRawPointer, _ packed: UInt,
+    _ span: _SpanPointer, _ thread: UnsafeMutablePointer<regions_thread_t>
+  ) {
+    guard _fastPath(thread.pointee.state == nil && thread.pointee.runtime_depth == 0),
+      !span.pointee.isWithheld, let record = thread.pointee.record,
+      regions_enter_lockless(core._lock, core._isOpen, record)
+    else { return _Hook.freeElsewhere(pointer, in: span, thread) }
+    _BlockHeader.setTag(pointer, packed: packed, _BlockHeader.freedTag)
+    let byteCount = pointer.load(fromByteOffset: -16, as: Int.self)
+    let offset = Int(truncatingIfNeeded: packed & 0xFFFF_FFFF)
+    let alignment = 1 &<< Int(truncatingIfNeeded: (packed &>> 32) & 63)
+    thread.pointee.state = UnsafeMutableRawPointer(core)
+    core.pointee.stack.assumingMemoryBound(to: Stack.self).pointee.deallocate(
+      pointer - offset, byteCount: offset &+ Swift.max(byteCount, _BlockHeader.minimumTail),
+      alignment: alignment)
+    thread.pointee.state = nil
+    regions_leave_lockless(record)
   }
 }
