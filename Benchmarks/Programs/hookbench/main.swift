@@ -58,7 +58,7 @@ enum Place: String, CaseIterable {
     case .escape: "hook, Region.escape inside an open region"
     case .sync: "hook, sync region (Region.enter {})"
     case .touched: "hook, sync region, another thread freed a block"
-    case .shared: "hook, sync region, another thread allocated (unbiased)"
+    case .shared: "hook, sync region, another thread allocated (bias moved, came back)"
     case .async: "hook, async region (await Region.enter {})"
     case .explicit: "Chunk(1 << 20) { Mmap() } direct, n + 16 B"
     }
