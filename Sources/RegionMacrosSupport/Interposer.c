@@ -258,23 +258,36 @@ static inline void *route(size_t byte_count, size_t alignment, const void *calle
   return regions_route_allocate(byte_count, alignment, caller);
 }
 
+// MARK: A region's fast paths
+
+__attribute__((noinline)) void *regions_core_serve_with_context(void *core, size_t byte_count,
+                                                                regions_thread_t *thread) {
+  regions_fast_paths *paths = regions_core_fast_paths(core);
+  return paths->serve(core, byte_count, thread, paths->serve_context);
+}
+
+__attribute__((noinline)) void regions_core_free_with_context(void *core, void *pointer,
+                                                              void *span,
+                                                              regions_thread_t *thread) {
+  regions_fast_paths *paths = regions_core_fast_paths(core);
+  paths->free(core, pointer, span, thread, paths->free_context);
+}
+
 // MARK: The interposed family
 
 // malloc and free keep everything but the pass-through out of line (start-up, regions, the
 // reservation), so that outside every region they are a load, a test and a jump to the next
 // allocator, with no stack frame of their own.
 
-__attribute__((noinline)) static void *malloc_other(size_t byte_count, const void *caller) {
-  long routing = atomic_load_explicit(&route_mallocs, memory_order_relaxed);
-  if (__builtin_expect(routing >= not_started, 0)) {
-    if (!start()) return bootstrap_allocate(byte_count, 16);
-    routing = atomic_load_explicit(&route_mallocs, memory_order_relaxed);
-  }
-  if (routing == 0 || ground_caller(caller)) return next_malloc(byte_count);
-  // The thread's region: its synchronous scope's, or its task's as last looked up here.
+/// malloc in a region once the filters have passed: the thread's region (its synchronous
+/// scope's, or its task's as last looked up here) through its fast path.
+__attribute__((always_inline)) static inline void *malloc_bound(size_t byte_count,
+                                                                 const void *caller) {
   regions_thread_t *thread = &regions_thread;
   const void *binding = thread->binding;
   if (binding == NULL) {
+    if (__builtin_expect(!regions_task_slot_found(), 0))
+      return regions_route_malloc(byte_count, caller);  // it asks swift_task_getCurrent
     const void *task = regions_current_task();
     if (task == NULL) return next_malloc(byte_count);
     if (__builtin_expect(
@@ -283,7 +296,36 @@ __attribute__((noinline)) static void *malloc_other(size_t byte_count, const voi
     binding = thread->cached_binding;
   }
   if (binding == REGIONS_GROUND_BINDING) return next_malloc(byte_count);
-  return regions_route_serve((void *)binding, byte_count, thread);
+  return regions_core_serve((void *)binding, byte_count, thread);
+}
+
+/// malloc when the caller is not the thread's last program caller (or the thread is inside
+/// the hook or the runtime): the full filter, then the region.
+__attribute__((noinline)) static void *malloc_filtered(size_t byte_count, const void *caller) {
+  if (ground_caller_slow(caller)) return next_malloc(byte_count);
+  return malloc_bound(byte_count, caller);
+}
+
+/// malloc before the interposer has started.
+__attribute__((noinline)) static void *malloc_starting(size_t byte_count, const void *caller) {
+  if (!start()) return bootstrap_allocate(byte_count, 16);
+  if (atomic_load_explicit(&route_mallocs, memory_order_relaxed) == 0)
+    return next_malloc(byte_count);
+  return malloc_filtered(byte_count, caller);
+}
+
+// Every slow call in malloc_other is in tail position, so that the way to a region's fast path
+// saves no register.
+__attribute__((noinline)) static void *malloc_other(size_t byte_count, const void *caller) {
+  long routing = atomic_load_explicit(&route_mallocs, memory_order_relaxed);
+  if (__builtin_expect(routing >= not_started, 0)) return malloc_starting(byte_count, caller);
+  if (routing == 0) return next_malloc(byte_count);
+  regions_thread_t *thread = &regions_thread;
+  if (__builtin_expect(thread->state != NULL || thread->runtime_depth != 0 ||
+                           caller != thread->program_caller,
+                       0))
+    return malloc_filtered(byte_count, caller);
+  return malloc_bound(byte_count, caller);
 }
 
 void *malloc(size_t byte_count) {
@@ -293,19 +335,29 @@ void *malloc(size_t byte_count) {
   return next_malloc(byte_count);
 }
 
-/// Every free but the pass-through: null, start-up blocks, region blocks, foreign spans.
+/// free of a pointer outside the reservation while foreign spans exist: a foreign span's
+/// block, or the ground's.
 __attribute__((noinline)) static void free_other(void *pointer) {
-  if (pointer == NULL || in_bootstrap(pointer)) return;
+  if (pointer == NULL) return;
   if (!hook_started) return next_free(pointer);
-  if (regions_in_reservation(pointer)) {
-    void *span = regions_span_of(pointer);
-    if (span != NULL) return regions_route_release(pointer, span, &regions_thread);
-  }
-  regions_route_free(pointer);  // a foreign span's, the ground's, or not a block (a stop)
+  regions_route_free(pointer);
+}
+
+/// free of a pointer in the reservation, `offset` bytes into it: a start-up block (kept), a
+/// region block (its region's fast path), or a pointer into no span (the runtime stops).
+__attribute__((noinline)) static void free_reserved(void *pointer, uintptr_t offset) {
+  if (offset < regions_bootstrap_size) return;
+  void *span = regions_span_entries[offset >> 12];
+  if (__builtin_expect(span != NULL, 1)) return regions_span_free(pointer, span, &regions_thread);
+  if (!hook_started) return next_free(pointer);
+  regions_route_free(pointer);  // not a block: a stop
 }
 
 void free(void *pointer) {
-  if (__builtin_expect(owned_elsewhere(pointer), 0)) return free_other(pointer);
+  uintptr_t offset = (uintptr_t)pointer - regions_reserved_base;
+  if (__builtin_expect(offset < regions_reserved_size, 0)) return free_reserved(pointer, offset);
+  if (__builtin_expect(atomic_load_explicit(&foreign_spans, memory_order_relaxed) != 0, 0))
+    return free_other(pointer);
   next_free(pointer);
 }
 

@@ -215,14 +215,6 @@ void *regions_route_allocate(size_t byte_count, size_t alignment, const void *ca
 /// free of a pointer in the reservation or, while foreign spans exist, anywhere: the region's
 /// free, or the ground's.
 void regions_route_free(void *pointer) __attribute__((weak));
-/// malloc in the region whose core is `core` (the thread's binding, as its context names it):
-/// the region's fast path, the final answer.
-void *regions_route_serve(void *core, size_t byte_count, regions_thread_t *thread)
-    __attribute__((weak));
-/// free of a pointer in `span` (the span table's entry for it), through its region's fast
-/// path.
-void regions_route_release(void *pointer, void *span, regions_thread_t *thread)
-    __attribute__((weak));
 /// The usable size of a region block, or -1 when no region owns the pointer.
 long regions_route_usable_size(void *pointer) __attribute__((weak));
 /// Resizes a region block (keeping it with its owner); NULL when there is no memory.
@@ -405,6 +397,62 @@ void regions_wait_until_no_thread_inside(const void *lock, const regions_thread_
 
 /// Whether lockless regions work here (membarrier(2) is available; not under TSan).
 bool regions_lockless_available(void);
+
+// MARK: - A region's fast paths
+
+/// malloc in the region whose core is `core`: the stack's specialized `serve` closure (a Swift
+/// closure: `context` goes in the Swift context register). The final answer.
+typedef __attribute__((swiftcall)) void *(*regions_serve_function)(
+    void *core, size_t byte_count, regions_thread_t *thread,
+    void *context __attribute__((swift_context)));
+/// free of `pointer`, a live-looking block of `span` of the region whose core is `core`.
+typedef __attribute__((swiftcall)) void (*regions_free_function)(
+    void *core, void *pointer, void *span, regions_thread_t *thread,
+    void *context __attribute__((swift_context)));
+
+/// The closures the interposer calls for a region, at the start of its core, right after the
+/// lock (the runtime checks that layout when it starts): no Swift entry point in between.
+typedef struct {
+  regions_serve_function serve;
+  void *serve_context;
+  regions_free_function free;
+  void *free_context;
+} regions_fast_paths;
+
+static inline regions_fast_paths *regions_core_fast_paths(const void *core) {
+  return (regions_fast_paths *)((char *)core + sizeof(regions_region_lock_t));
+}
+
+// A closure without context (a specialized stack's: it captures nothing) ignores the context
+// register, so it is called without setting it: then nothing needs saving around the call and
+// it is a tail call.
+typedef __attribute__((swiftcall)) void *(*regions_serve_function_alone)(
+    void *core, size_t byte_count, regions_thread_t *thread);
+typedef __attribute__((swiftcall)) void (*regions_free_function_alone)(
+    void *core, void *pointer, void *span, regions_thread_t *thread);
+
+/// The calls with a context (an unspecialized stack's closures), out of line: the context
+/// register is callee-saved in C.
+void *regions_core_serve_with_context(void *core, size_t byte_count, regions_thread_t *thread);
+void regions_core_free_with_context(void *core, void *pointer, void *span,
+                                    regions_thread_t *thread);
+
+/// malloc through the region's fast path.
+static inline void *regions_core_serve(void *core, size_t byte_count, regions_thread_t *thread) {
+  regions_fast_paths *paths = regions_core_fast_paths(core);
+  if (__builtin_expect(paths->serve_context != NULL, 0))
+    return regions_core_serve_with_context(core, byte_count, thread);
+  return ((regions_serve_function_alone)paths->serve)(core, byte_count, thread);
+}
+
+/// free through the fast path of the region owning `span` (a span's first word is its core).
+static inline void regions_span_free(void *pointer, void *span, regions_thread_t *thread) {
+  void *core = *(void **)span;
+  regions_fast_paths *paths = regions_core_fast_paths(core);
+  if (__builtin_expect(paths->free_context != NULL, 0))
+    return regions_core_free_with_context(core, pointer, span, thread);
+  ((regions_free_function_alone)paths->free)(core, pointer, span, thread);
+}
 
 /// Makes the lock unbiased for good (after fork, in the child), without waiting.
 void regions_region_lock_reset(regions_region_lock_t *lock);

@@ -13,6 +13,10 @@ public import RegionMacrosSupport
 struct _RegionCore {
   /// First, so that the core's address is the lock's.
   @usableFromInline var lock = regions_region_lock_t()
+  /// The stack's `serve` and `free` closures as the interposer calls them: right after the
+  /// lock (`regions_core_fast_paths`).
+  var fastPaths: regions_fast_paths
+  /// Right after the fast paths (`_isOpen`).
   @usableFromInline var isOpen = true
   /// The stack is thread-safe and called without the lock (see `_StackPaths.serveLockless`);
   /// `liveBlocks` is then not kept.
@@ -68,12 +72,36 @@ struct _RegionCore {
     self.stack = stack
     self.isLockless = paths.isThreadSafe && regions_lockless_available()
     self.paths = Unmanaged.passRetained(paths)
+    // The closures' function and context words; the core keeps `paths`, and so them, alive.
+    // Each closure is read inside a struct: a function value passed to a generic function
+    // directly would be re-abstracted behind a thunk with another calling convention.
+    let serve = unsafeBitCast(
+      _ServeWords(function: paths.serve), to: (UnsafeRawPointer, UnsafeMutableRawPointer?).self)
+    let free = unsafeBitCast(
+      _FreeWords(function: paths.free), to: (UnsafeRawPointer, UnsafeMutableRawPointer?).self)
+    self.fastPaths = regions_fast_paths(
+      serve: unsafeBitCast(serve.0, to: regions_serve_function.self), serve_context: serve.1,
+      free: unsafeBitCast(free.0, to: regions_free_function.self), free_context: free.1)
     self.exhaustion = exhaustion
     self.stackName = stackName
   }
 }
 
 @usableFromInline typealias _Core = UnsafeMutablePointer<_RegionCore>
+
+// The fast paths' closures in their natural representation (function pointer, context), as
+// C calls them. Concrete structs: a function stored under a generic parameter is re-abstracted.
+private struct _ServeWords {
+  let function: (UnsafeMutableRawPointer, Int, UnsafeMutableRawPointer) -> UnsafeMutableRawPointer?
+}
+private struct _FreeWords {
+  let function:
+    (
+      UnsafeMutableRawPointer, UnsafeMutableRawPointer, UnsafeMutableRawPointer,
+      UnsafeMutableRawPointer
+    )
+      -> Void
+}
 
 extension _RegionCore {
   /// The offsets of the fields reached through their address, found once at start-up (key
@@ -84,8 +112,12 @@ extension _RegionCore {
   static func findOffsets() {
     spansLockOffset = MemoryLayout<_RegionCore>.offset(of: \.spansLock)!
     pendingOffset = MemoryLayout<_RegionCore>.offset(of: \.pending)!
-    if MemoryLayout<_RegionCore>.offset(of: \.isOpen) != MemoryLayout<regions_region_lock_t>.size {
-      fatalError("Regions: a region core's isOpen must follow its lock")
+    let lockSize = MemoryLayout<regions_region_lock_t>.size
+    if MemoryLayout<_RegionCore>.offset(of: \.fastPaths) != lockSize
+      || MemoryLayout<_RegionCore>.offset(of: \.isOpen)
+        != lockSize + MemoryLayout<regions_fast_paths>.size
+    {
+      fatalError("Regions: a region core's fast paths and isOpen must follow its lock")
     }
   }
 }
@@ -109,10 +141,12 @@ extension UnsafeMutablePointer where Pointee == _RegionCore {
     return core
   }
 
-  /// `isOpen`'s address: the field right after the lock (checked at start-up, `_Runtime`).
+  /// `isOpen`'s address: the field after the lock and the fast paths (checked at start-up,
+  /// `_Runtime`).
   @inlinable @inline(__always)
   var _isOpen: UnsafeMutablePointer<Bool> {
-    (UnsafeMutableRawPointer(self) + MemoryLayout<regions_region_lock_t>.size)
+    (UnsafeMutableRawPointer(self) + MemoryLayout<regions_region_lock_t>.size
+      + MemoryLayout<regions_fast_paths>.size)
       .assumingMemoryBound(to: Bool.self)
   }
 

@@ -13,26 +13,6 @@ func _routeMalloc(_ byteCount: Int, _ caller: UnsafeRawPointer?) -> UnsafeMutabl
   _Hook.malloc(byteCount)
 }
 
-@_cdecl("regions_route_serve")
-func _routeServe(
-  _ core: UnsafeMutableRawPointer, _ byteCount: Int, _ thread: UnsafeMutableRawPointer
-) -> UnsafeMutableRawPointer? {
-  Unmanaged<_StackPaths>.fromOpaque(
-    UnsafeRawPointer(core.assumingMemoryBound(to: _RegionCore.self).pointee.paths.toOpaque())
-  )._withUnsafeGuaranteedRef { $0.serve(core, byteCount, thread) }
-}
-
-@_cdecl("regions_route_release")
-func _routeRelease(
-  _ pointer: UnsafeMutableRawPointer, _ span: UnsafeMutableRawPointer,
-  _ thread: UnsafeMutableRawPointer
-) {
-  let core = span.assumingMemoryBound(to: _Span.self).pointee.core
-  core.pointee.paths._withUnsafeGuaranteedRef {
-    $0.free(UnsafeMutableRawPointer(core), pointer, span, thread)
-  }
-}
-
 @_cdecl("regions_route_allocate")
 func _routeAllocate(_ byteCount: Int, _ alignment: Int, _ caller: UnsafeRawPointer?)
   -> UnsafeMutableRawPointer?

@@ -119,12 +119,11 @@ final class _StackPaths {
     let byteCount = pointer.load(fromByteOffset: -16, as: Int.self)
     let offset = Int(truncatingIfNeeded: packed & 0xFFFF_FFFF)
     let alignment = 1 &<< Int(truncatingIfNeeded: (packed &>> 32) & 63)
-    let previous = thread.pointee.state
-    thread.pointee.state = UnsafeMutableRawPointer(core)
+    thread.pointee.state = UnsafeMutableRawPointer(core)  // nil before: checked above
     core.pointee.stack.assumingMemoryBound(to: Stack.self).pointee.deallocate(
       pointer - offset, byteCount: offset &+ Swift.max(byteCount, _BlockHeader.minimumTail),
       alignment: alignment)
-    thread.pointee.state = previous
+    thread.pointee.state = nil
     core.pointee.liveBlocks &-= 1
     regions_region_lock_release(core._lock, record, true)
   }
