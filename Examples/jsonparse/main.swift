@@ -3,6 +3,8 @@
 //
 //   swift run -c release jsonparse Examples/jsonparse/samples/*.json
 //   swift run -c release jsonparse --mode malloc FILE...   # no region: the ground allocator
+//   swift run -c release jsonparse --profile heap.json FILE...
+//       # every parse in one Profile region: heap.json for valgrind's dh_view.html, heap.svg
 //
 // (`--mode malloc` prints only the value counts; Benchmarks/run times both modes.)
 // Exit status: 0 when every file parsed, 1 when any failed, 2 on bad usage.
@@ -11,6 +13,12 @@ import Regions
 
 var files = CommandLine.arguments.dropFirst()
 var inRegions = true
+var profilePath: String? = nil
+if files.first == "--profile" {
+  files.removeFirst()
+  profilePath = files.popFirst()
+  if profilePath == nil { files = [] }
+}
 if files.first == "--mode" {
   files.removeFirst()
   switch files.popFirst() {
@@ -20,14 +28,35 @@ if files.first == "--mode" {
   }
 }
 guard !files.isEmpty else {
-  _writeToStandardError("usage: jsonparse [--mode region|malloc] FILE...\n")
+  _writeToStandardError("usage: jsonparse [--mode region|malloc | --profile PATH] FILE...\n")
   exit(2)
+}
+
+var failures = 0
+if let profilePath {
+  // One region for every parse, profiled: where the parser's memory goes, by call stack.
+  var profiled = Profile(writingTo: profilePath, frames: 12) { SizeClasses { Mmap() } }
+  Region.enter(&profiled) {
+    for path in files {
+      guard let data = FileManager.default.contents(atPath: path),
+        let document = try? JSONSerialization.jsonObject(with: data, options: [.fragmentsAllowed])
+      else {
+        _writeToStandardError("jsonparse: cannot read or parse \(path)\n")
+        failures += 1
+        continue
+      }
+      print("\((path as NSString).lastPathComponent)\t\(countValues(document))")
+    }
+  }
+  print(
+    "profile: \(profiled.profilesWritten == 1 ? "written" : "not written") to \(profilePath) (open it in valgrind's dh_view.html) and \(profilePath.hasSuffix(".json") ? String(profilePath.dropLast(5)) : profilePath).svg"
+  )
+  exit(failures == 0 ? 0 : 1)
 }
 
 /// What one parse allocated: a bump allocator under a Stats layer.
 typealias ParseStack = Stats<Chunk<Mmap>>
 
-var failures = 0
 if !inRegions {
   print("file\tvalues")
   for path in files {

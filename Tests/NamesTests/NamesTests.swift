@@ -64,6 +64,7 @@ struct NamesTests {
       Mmap.self, ProcessAllocator.self, GroundPages.self, OuterRegionPages.self, Sbrk.self,
       Chunk<Mmap>.self, Batch<Mmap>.self, Stats<Mmap>.self, Check<Mmap>.self, Bypass<Mmap>.self,
       Align<Mmap>.self, Zero<Mmap>.self, Limit<Mmap>.self, Guard<Mmap>.self, Trace<Mmap>.self,
+      Profile<Mmap>.self,
       Locked<Mmap>.self, PerThread<Mmap>.self, Bonwick<Mmap>.self, Buddy<Mmap>.self,
       FreeList<Mmap>.self, SizeClasses<Mmap>.self, Fallback<Mmap, Mmap>.self,
       BySize<Mmap, Mmap>.self,

@@ -555,6 +555,25 @@ static inline uint32_t regions_thread_number(void) {
 /// Monotonic time in nanoseconds.
 uint64_t regions_monotonic_nanoseconds(void);
 
+// MARK: - Call stacks (Frames.c)
+
+/// Up to `capacity` return addresses of the calling thread's stack, innermost first, the first
+/// `skip` left out: a frame-pointer walk that never allocates and stops at a frame pointer that
+/// leaves the thread's stack or does not move up it. Frames of code built without frame
+/// pointers are skipped (their callers' frames follow), or end the walk.
+int regions_capture_frames(void **frames, int capacity, int skip);
+
+/// What dladdr(3) knows about an address: its symbol (may be NULL) and object file.
+typedef struct {
+  const char *name;
+  const void *start;
+  const char *object;
+  const void *object_base;
+} regions_symbol;
+
+/// Fills `symbol` for `address`; 0 when no loaded object contains it.
+int regions_describe_address(const void *address, regions_symbol *symbol);
+
 // MARK: - Files (File.c)
 
 /// Creates (or truncates) a file for writing, mode 0644. Returns a descriptor, or -1 with

@@ -1,0 +1,407 @@
+public import RegionMacrosSupport
+
+/// Where blocks come from: for every live block, the allocation site (the call stack that
+/// allocated it) and when; for every site, DHAT's figures (total, maximum live, live at the
+/// global peak, live now, total lifetime). Used by ``Profile`` and ``Check``.
+///
+/// All storage comes from the parent layer, never from malloc: the site records (a fixed
+/// number of frame words each), a hash index over them and a hash table of live blocks, each
+/// grown by doubling. Frames are captured by a frame-pointer walk (`regions_capture_frames`)
+/// that does not allocate. When the parent cannot supply room, the block is served but not
+/// recorded (`unrecordedBlocks`).
+@usableFromInline
+internal struct _AllocationSites {
+  // A site record: `_headerWords` words of figures, then `frameCapacity` frame words.
+  @usableFromInline static let _headerWords = 12
+  @usableFromInline static let _hash = 0
+  @usableFromInline static let _frameCount = 1
+  @usableFromInline static let _totalBytes = 2
+  @usableFromInline static let _totalBlocks = 3
+  @usableFromInline static let _totalLifetime = 4
+  @usableFromInline static let _liveBytes = 5
+  @usableFromInline static let _liveBlocks = 6
+  @usableFromInline static let _maxBytes = 7
+  @usableFromInline static let _maxBlocks = 8
+  @usableFromInline static let _peakBytes = 9
+  @usableFromInline static let _peakBlocks = 10
+
+  /// A live block: its address, its size as the program asked for it, its site and when it was
+  /// allocated (ns).
+  @usableFromInline
+  internal struct Block {
+    @usableFromInline var address: UInt
+    @usableFromInline var byteCount: Int
+    @usableFromInline var site: Int
+    @usableFromInline var time: UInt64
+
+    @inlinable
+    init(address: UInt, byteCount: Int, site: Int, time: UInt64) {
+      self.address = address
+      self.byteCount = byteCount
+      self.site = site
+      self.time = time
+    }
+  }
+
+  /// Frames kept per site.
+  @usableFromInline let frameCapacity: Int
+  /// Frames skipped at the top of each capture (the layer's own).
+  @usableFromInline let skippedFrames: Int
+
+  /// Site records; record 0 is the scratch space a capture is made in.
+  @usableFromInline var _records: UnsafeMutablePointer<UInt>? = nil
+  @usableFromInline var _recordCapacity = 0
+  /// Sites recorded (records 1 … siteCount).
+  @usableFromInline var _siteCount = 0
+  /// Hash index: record numbers (0 = empty), capacity a power of two, load ≤ ½.
+  @usableFromInline var _index: UnsafeMutablePointer<Int32>? = nil
+  @usableFromInline var _indexCapacity = 0
+  @usableFromInline var _blocks: UnsafeMutablePointer<Block>? = nil
+  @usableFromInline var _blockCapacity = 0
+  @usableFromInline var _blockCount = 0
+
+  // Whole-program figures.
+  @usableFromInline var totalBytes = 0
+  @usableFromInline var totalBlocks = 0
+  @usableFromInline var liveBytes = 0
+  @usableFromInline var liveBlocks = 0
+  @usableFromInline var peakLiveBytes = 0
+  @usableFromInline var peakLiveBlocks = 0
+  /// When the global peak was reached (ns since `start`).
+  @usableFromInline var peakTime: UInt64 = 0
+  /// The sites' live figures have not been copied to their at-peak figures since the last
+  /// new peak (they are copied before the first decrease after it).
+  @usableFromInline var _peakPending = false
+  @usableFromInline var unrecordedBlocks = 0
+  @usableFromInline var start: UInt64 = 0
+
+  @inlinable
+  init(frames: Int, skipping skipped: Int) {
+    precondition(frames >= 1 && frames <= 64, "Regions: frames per site must be in 1...64")
+    frameCapacity = frames
+    skippedFrames = skipped
+  }
+
+  @inlinable var _recordWords: Int { Self._headerWords &+ frameCapacity }
+
+  @inlinable @inline(__always)
+  func _record(_ number: Int) -> UnsafeMutablePointer<UInt> {
+    _records.unsafelyUnwrapped + number &* _recordWords
+  }
+
+  /// Sites recorded so far.
+  @inlinable var siteCount: Int { _siteCount }
+
+  // MARK: Recording
+
+  /// Records a block `pointer` of `byteCount` bytes (the program's) just allocated.
+  @inlinable
+  mutating func recordAllocation<Parent: Layer>(
+    _ pointer: UnsafeMutableRawPointer, byteCount: Int, parent: inout Parent
+  ) {
+    if _slowPath(start == 0) { start = regions_monotonic_nanoseconds() }
+    guard _reserveRoom(parent: &parent) else {
+      unrecordedBlocks &+= 1
+      return
+    }
+    let site = _captureSite(parent: &parent)
+    guard site > 0 else {
+      unrecordedBlocks &+= 1
+      return
+    }
+    let now = regions_monotonic_nanoseconds() &- start
+    _insertBlock(
+      Block(address: UInt(bitPattern: pointer), byteCount: byteCount, site: site, time: now))
+    let record = _record(site)
+    record[Self._totalBytes] &+= UInt(byteCount)
+    record[Self._totalBlocks] &+= 1
+    record[Self._liveBytes] &+= UInt(byteCount)
+    record[Self._liveBlocks] &+= 1
+    if record[Self._liveBytes] > record[Self._maxBytes] {
+      record[Self._maxBytes] = record[Self._liveBytes]
+      record[Self._maxBlocks] = record[Self._liveBlocks]
+    }
+    totalBytes &+= byteCount
+    totalBlocks &+= 1
+    liveBytes &+= byteCount
+    liveBlocks &+= 1
+    if liveBytes > peakLiveBytes {
+      peakLiveBytes = liveBytes
+      peakLiveBlocks = liveBlocks
+      peakTime = now
+      _peakPending = true
+    }
+  }
+
+  /// Records the deallocation of `pointer`; returns its block, or nil if it was not recorded.
+  @inlinable
+  @discardableResult
+  mutating func recordDeallocation(_ pointer: UnsafeMutableRawPointer) -> Block? {
+    guard let block = _removeBlock(UInt(bitPattern: pointer)) else { return nil }
+    if _peakPending { _copyLiveToPeak() }
+    let now = regions_monotonic_nanoseconds() &- start
+    let record = _record(block.site)
+    record[Self._liveBytes] &-= UInt(block.byteCount)
+    record[Self._liveBlocks] &-= 1
+    record[Self._totalLifetime] &+= UInt(truncatingIfNeeded: now &- block.time)
+    liveBytes &-= block.byteCount
+    liveBlocks &-= 1
+    return block
+  }
+
+  /// The at-peak figures of every site: its live ones now (no decrease since the peak).
+  @inlinable @inline(never)
+  mutating func _copyLiveToPeak() {
+    _peakPending = false
+    guard _siteCount > 0 else { return }
+    for number in 1..._siteCount {
+      let record = _record(number)
+      record[Self._peakBytes] = record[Self._liveBytes]
+      record[Self._peakBlocks] = record[Self._liveBlocks]
+    }
+  }
+
+  /// The site of the calling code: its record number, a new record if the call stack is new;
+  /// 0 when there is no room. Requires room for one more site (`_reserveRoom`).
+  @inlinable @inline(__always)
+  mutating func _captureSite<Parent: Layer>(parent: inout Parent) -> Int {
+    let scratch = _record(0)
+    let frames = UnsafeMutableRawPointer(scratch + Self._headerWords)
+      .assumingMemoryBound(to: UnsafeMutableRawPointer?.self)
+    let count = Int(regions_capture_frames(frames, Int32(frameCapacity), Int32(skippedFrames)))
+    var hash: UInt = 0xcbf2_9ce4_8422_2325 ^ UInt(count)
+    for index in 0..<count {
+      hash = (hash ^ scratch[Self._headerWords &+ index]) &* 0x100_0000_01b3
+    }
+    hash |= 1  // never 0: an empty record
+    let mask = _indexCapacity &- 1
+    var slot = Int(truncatingIfNeeded: hash >> 7) & mask
+    let index = _index.unsafelyUnwrapped
+    while index[slot] != 0 {
+      let record = _record(Int(index[slot]))
+      if record[Self._hash] == hash && record[Self._frameCount] == UInt(count)
+        && _framesEqual(record, scratch, count)
+      {
+        return Int(index[slot])
+      }
+      slot = (slot &+ 1) & mask
+    }
+    _siteCount &+= 1
+    let record = _record(_siteCount)
+    record.update(repeating: 0, count: _recordWords)
+    record[Self._hash] = hash
+    record[Self._frameCount] = UInt(count)
+    (record + Self._headerWords).update(from: scratch + Self._headerWords, count: count)
+    index[slot] = Int32(truncatingIfNeeded: _siteCount)
+    return _siteCount
+  }
+
+  @inlinable @inline(__always)
+  func _framesEqual(_ a: UnsafeMutablePointer<UInt>, _ b: UnsafeMutablePointer<UInt>, _ count: Int)
+    -> Bool
+  {
+    for index in Self._headerWords..<(Self._headerWords &+ count) where a[index] != b[index] {
+      return false
+    }
+    return true
+  }
+
+  // MARK: Storage
+
+  /// Room for one more block and one more site; false when the parent cannot supply it.
+  @inlinable @inline(__always)
+  mutating func _reserveRoom<Parent: Layer>(parent: inout Parent) -> Bool {
+    if _fastPath(
+      (_blockCount &+ 1) &* 2 <= _blockCapacity && _siteCount &+ 1 < _recordCapacity
+        && (_siteCount &+ 1) &* 2 <= _indexCapacity)
+    {
+      return true
+    }
+    return _grow(parent: &parent)
+  }
+
+  @inlinable @inline(never)
+  mutating func _grow<Parent: Layer>(parent: inout Parent) -> Bool {
+    if (_blockCount &+ 1) &* 2 > _blockCapacity {
+      let capacity = Swift.max(256, _blockCapacity * 2)
+      guard
+        let raw = parent.allocate(byteCount: capacity * MemoryLayout<Block>.stride, alignment: 16)
+      else { return false }
+      raw.initializeMemory(
+        as: UInt8.self, repeating: 0, count: capacity * MemoryLayout<Block>.stride)
+      let old = (_blocks, _blockCapacity)
+      _blocks = raw.assumingMemoryBound(to: Block.self)
+      _blockCapacity = capacity
+      _blockCount = 0
+      if let blocks = old.0 {
+        for slot in 0..<old.1 where blocks[slot].address != 0 { _insertBlock(blocks[slot]) }
+        parent.deallocate(
+          UnsafeMutableRawPointer(blocks), byteCount: old.1 * MemoryLayout<Block>.stride,
+          alignment: 16)
+      }
+    }
+    if _siteCount &+ 1 >= _recordCapacity {
+      let capacity = Swift.max(64, _recordCapacity * 2)
+      let bytes = capacity * _recordWords * MemoryLayout<UInt>.stride
+      guard let raw = parent.allocate(byteCount: bytes, alignment: 16) else { return false }
+      let records = raw.assumingMemoryBound(to: UInt.self)
+      records.initialize(repeating: 0, count: capacity * _recordWords)
+      if let old = _records {
+        records.update(from: old, count: (_siteCount + 1) * _recordWords)
+        parent.deallocate(
+          UnsafeMutableRawPointer(old),
+          byteCount: _recordCapacity * _recordWords * MemoryLayout<UInt>.stride, alignment: 16)
+      }
+      _records = records
+      _recordCapacity = capacity
+    }
+    if (_siteCount &+ 1) &* 2 > _indexCapacity {
+      let capacity = Swift.max(128, _indexCapacity * 2)
+      let bytes = capacity * MemoryLayout<Int32>.stride
+      guard let raw = parent.allocate(byteCount: bytes, alignment: 16) else { return false }
+      let index = raw.assumingMemoryBound(to: Int32.self)
+      index.initialize(repeating: 0, count: capacity)
+      if let old = _index {
+        parent.deallocate(
+          UnsafeMutableRawPointer(old), byteCount: _indexCapacity * 4, alignment: 16)
+      }
+      _index = index
+      _indexCapacity = capacity
+      for number in stride(from: 1, through: _siteCount, by: 1) {
+        var slot = Int(truncatingIfNeeded: _record(number)[Self._hash] >> 7) & (capacity - 1)
+        while index[slot] != 0 { slot = (slot + 1) & (capacity - 1) }
+        index[slot] = Int32(number)
+      }
+    }
+    return true
+  }
+
+  @inlinable @inline(__always)
+  func _home(_ address: UInt) -> Int {
+    Int(truncatingIfNeeded: ((address >> 4) &* 0x9E37_79B9_7F4A_7C15) >> 20)
+      & (_blockCapacity &- 1)
+  }
+
+  @inlinable @inline(__always)
+  mutating func _insertBlock(_ block: Block) {
+    let blocks = _blocks.unsafelyUnwrapped
+    var slot = _home(block.address)
+    while blocks[slot].address != 0 { slot = (slot &+ 1) & (_blockCapacity &- 1) }
+    blocks[slot] = block
+    _blockCount &+= 1
+  }
+
+  /// Removes the block at `address` (backward-shift deletion); nil if it is not recorded.
+  @inlinable
+  mutating func _removeBlock(_ address: UInt) -> Block? {
+    guard let blocks = _blocks else { return nil }
+    let mask = _blockCapacity &- 1
+    var hole = _home(address)
+    while blocks[hole].address != address {
+      if blocks[hole].address == 0 { return nil }
+      hole = (hole &+ 1) & mask
+    }
+    let removed = blocks[hole]
+    var next = (hole &+ 1) & mask
+    while blocks[next].address != 0 {
+      let home = _home(blocks[next].address)
+      if (hole &- home) & mask < (next &- home) & mask {
+        blocks[hole] = blocks[next]
+        hole = next
+      }
+      next = (next &+ 1) & mask
+    }
+    blocks[hole] = Block(address: 0, byteCount: 0, site: 0, time: 0)
+    _blockCount &-= 1
+    return removed
+  }
+
+  /// The live block at `address`, if recorded.
+  @inlinable
+  func block(at address: UInt) -> Block? {
+    guard let blocks = _blocks else { return nil }
+    var slot = _home(address)
+    while blocks[slot].address != 0 {
+      if blocks[slot].address == address { return blocks[slot] }
+      slot = (slot &+ 1) & (_blockCapacity &- 1)
+    }
+    return nil
+  }
+
+  /// Gives every table back to `parent` and forgets everything.
+  @inlinable
+  mutating func release<Parent: Layer>(parent: inout Parent) {
+    if let blocks = _blocks {
+      parent.deallocate(
+        UnsafeMutableRawPointer(blocks), byteCount: _blockCapacity * MemoryLayout<Block>.stride,
+        alignment: 16)
+    }
+    if let records = _records {
+      parent.deallocate(
+        UnsafeMutableRawPointer(records),
+        byteCount: _recordCapacity * _recordWords * MemoryLayout<UInt>.stride, alignment: 16)
+    }
+    if let index = _index {
+      parent.deallocate(
+        UnsafeMutableRawPointer(index), byteCount: _indexCapacity * 4, alignment: 16)
+    }
+    self = _AllocationSites(frames: frameCapacity, skipping: skippedFrames)
+  }
+
+  // MARK: Reading (reports: may allocate)
+
+  /// A site's figures and frames, for reports.
+  struct Site {
+    var totalBytes: Int
+    var totalBlocks: Int
+    var totalLifetime: UInt64
+    var maxBytes: Int
+    var maxBlocks: Int
+    var peakBytes: Int
+    var peakBlocks: Int
+    var liveBytes: Int
+    var liveBlocks: Int
+    var frames: [UInt]
+  }
+
+  /// Every site, in the order they were first seen (record numbers 1…).
+  func sites() -> [Site] {
+    guard _siteCount > 0 else { return [] }
+    return (1..._siteCount).map { number in
+      let record = _record(number)
+      let count = Int(record[Self._frameCount])
+      return Site(
+        totalBytes: Int(record[Self._totalBytes]), totalBlocks: Int(record[Self._totalBlocks]),
+        totalLifetime: UInt64(record[Self._totalLifetime]),
+        maxBytes: Int(record[Self._maxBytes]), maxBlocks: Int(record[Self._maxBlocks]),
+        peakBytes: Int(record[Self._peakBytes]), peakBlocks: Int(record[Self._peakBlocks]),
+        liveBytes: Int(record[Self._liveBytes]), liveBlocks: Int(record[Self._liveBlocks]),
+        frames: (0..<count).map { record[Self._headerWords + $0] })
+    }
+  }
+
+  /// The frames of site `number`.
+  func frames(ofSite number: Int) -> [UInt] {
+    let record = _record(number)
+    return (0..<Int(record[Self._frameCount])).map { record[Self._headerWords + $0] }
+  }
+
+  /// The sum of the lifetimes of the blocks still live, as if they were freed now (ns).
+  func liveLifetime(now: UInt64) -> [Int: UInt64] {
+    var lifetimes: [Int: UInt64] = [:]
+    guard let blocks = _blocks else { return lifetimes }
+    for slot in 0..<_blockCapacity where blocks[slot].address != 0 {
+      lifetimes[blocks[slot].site, default: 0] += now &- blocks[slot].time
+    }
+    return lifetimes
+  }
+}
+
+/// The bytes the program asked for, for a block of `byteCount` bytes a layer is asked for: in
+/// hook mode (the runtime is calling the stack on this thread) the runtime's header comes off
+/// (`max(16, alignment)` bytes; requests under 8 bytes count as 8); in explicit mode the size.
+@inlinable @inline(__always)
+internal func _programByteCount(_ byteCount: Int, alignment: Int) -> Int {
+  guard regions_thread_context().pointee.state != nil else { return byteCount }
+  return Swift.max(0, byteCount &- Swift.max(16, alignment))
+}
