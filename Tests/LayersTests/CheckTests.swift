@@ -22,13 +22,34 @@ struct CheckTests {
   }
 
   @Test func tableComesFromTheParentAndGoesBackAtReset() throws {
-    var check = Check { Stats { ProcessAllocator() } }
+    var check = Check(siteFrames: 0) { Stats { ProcessAllocator() } }
     let block = try check.requireBlock(10, alignment: 8)
     // The block and the table.
     #expect(check.parent.liveBlocks == 2)
     check.deallocate(block, byteCount: 10, alignment: 8)
     check.reset()
     #expect(check.parent.liveBlocks == 0)
+
+    // With sites: their tables (records, their index, the blocks' sites) come from it too.
+    var sited = Check { Stats { ProcessAllocator() } }
+    let sitedBlock = try sited.requireBlock(10, alignment: 8)
+    #expect(sited.parent.liveBlocks == 5)
+    sited.deallocate(sitedBlock, byteCount: 10, alignment: 8)
+    sited.reset()
+    #expect(sited.parent.liveBlocks == 0)
+  }
+
+  /// A leak report names, per site, the function that allocated the leaked blocks.
+  @Test func leakReportNamesTheAllocatingFunction() throws {
+    var check = Check(onLeak: .report, siteFrames: 3) { Mmap() }
+    let leaked = allocateForTheProfile(&check, count: 3, byteCount: 48)
+    let report = check.leakReport()
+    #expect(report.contains("by allocation site:"))
+    #expect(report.contains("3 blocks (144 bytes: 3 × block) allocated at"))
+    #expect(report.contains("allocateForTheProfile"))
+    for block in leaked { check.deallocate(block, byteCount: 48, alignment: 16) }
+    check.reset()
+    #expect(check.leakedBlocks == 0)
   }
 
   @Test func reportModeReportsLeaksAndGoesOn() throws {
@@ -66,10 +87,14 @@ struct CheckTests {
     var check = Check(onLeak: .report) { ProcessAllocator() }
     for size in 1...12 { _ = try check.requireBlock(size, alignment: 1) }
     let report = check.leakReport(listing: 3)
-    // The headline, one summary line per kind of block, "first blocks:", three blocks, "more".
-    #expect(report.split(separator: "\n").count == 7)
-    #expect(report.contains("  12 × block (78 bytes)"))
-    #expect(report.hasSuffix("… and 9 more"))
+    // The headline, one summary line per kind of block, "first blocks:", three blocks, "more";
+    // then the sites (one: the loop above).
+    let parts = report.components(separatedBy: "\n  by allocation site:\n")
+    #expect(parts.count == 2)
+    #expect(parts[0].split(separator: "\n").count == 7)
+    #expect(parts[0].contains("  12 × block (78 bytes)"))
+    #expect(parts[0].hasSuffix("… and 9 more"))
+    #expect(parts.last?.hasPrefix("  12 blocks (78 bytes: 12 × block) allocated at\n") == true)
     check.reset()
   }
 

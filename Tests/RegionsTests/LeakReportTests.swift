@@ -20,8 +20,26 @@ final class GenericHolder<Value> {
 protocol Shape { var sides: Int { get } }
 struct Triangle: Shape { var sides: Int { 3 } }
 
+/// The function a leak report must name: it stores a new object in a global.
+@inline(never)
+func storeASessionInAGlobal() {
+  globalLeak = Leaky()
+}
+
 @Suite("Check in a region reports leaks a person can act on", .hookMode)
 struct LeakReportTests {
+  /// The report names the function that allocated the leaked object, per site.
+  @Test func aLeakReportNamesTheFunctionThatAllocated() async throws {
+    let result = await #expect(processExitsWith: .failure, observing: [\.standardErrorContent]) {
+      Region.enter(Check { Chunk(65536) { Mmap() } }) { storeASessionInAGlobal() }
+    }
+    let message = String(decoding: result?.standardErrorContent ?? [], as: UTF8.self)
+    #expect(message.contains("by allocation site:"))
+    let site = message.components(separatedBy: "by allocation site:").last ?? ""
+    #expect(site.contains("1 × RegionsTests.Leaky"))
+    #expect(site.contains("storeASessionInAGlobal"))
+  }
+
   @Test func anObjectStoredInAGlobalIsReportedByItsClass() async throws {
     let result = await #expect(processExitsWith: .failure, observing: [\.standardErrorContent]) {
       Region.enter(Check { Chunk(65536) { Mmap() } }) {

@@ -3,12 +3,14 @@
 /// Deallocating a pointer Check did not hand out (a foreign pointer or a double free), or
 /// with a `byteCount` or `alignment` other than the allocation's, stops the program with a
 /// message naming the pointer, both sizes and the layer stack. A `reset` with live blocks
-/// reports them (count, bytes, the first few addresses and sizes) and, by default, stops
+/// reports them (count, bytes, the first few addresses and sizes, and where they were
+/// allocated: the top frames of the allocating call stack, per site) and, by default, stops
 /// the program; `Check(onLeak: .report)` writes the report to standard error and goes on.
 ///
 /// - Table: a hash table of live blocks (16 bytes per entry, load ≤ ½) in memory from the
-///   parent, never from malloc.
-/// - Complexity: O(1) expected allocate and deallocate; `reset` O(table capacity).
+///   parent, never from malloc; with sites, the sites' frames and 32 bytes per live block more.
+/// - Complexity: O(1) expected allocate and deallocate, plus a frame-pointer walk of
+///   `siteFrames` frames (and a few more) per allocation; `reset` O(table capacity).
 /// - Failure: returns nil when the parent refuses the block or room for the table.
 public struct Check<Parent: Layer>: WrappingLayer {
   /// What `reset` does when blocks are still live.
@@ -27,6 +29,9 @@ public struct Check<Parent: Layer>: WrappingLayer {
   @usableFromInline internal var _leakedBlocks = 0
   @usableFromInline internal var _leakedBytes = 0
   @usableFromInline internal var _escapedBlocks = 0
+  /// Frames of the allocating call stack shown per leak site (0: sites are not recorded).
+  public let siteFrames: Int
+  @usableFromInline internal var _sites: _AllocationSites
 
   /// Blocks handed out and not yet deallocated.
   public var liveBlocks: Int { _live.count }
@@ -43,10 +48,21 @@ public struct Check<Parent: Layer>: WrappingLayer {
 
   /// A layer that checks every deallocation passed to `parent`.
   ///
-  /// - Parameter onLeak: what `reset` does when blocks are still live; stops by default.
+  /// - Parameters:
+  ///   - onLeak: what `reset` does when blocks are still live; stops by default.
+  ///   - siteFrames: frames of the allocating call stack that a leak report shows per site,
+  ///     0…64 (0 records no sites: the cheapest Check).
   @inlinable
-  public init(onLeak: LeakPolicy = .stop, @LayerBuilder parent: () -> Parent) {
+  public init(
+    onLeak: LeakPolicy = .stop, siteFrames: Int = 4, @LayerBuilder parent: () -> Parent
+  ) {
+    precondition(
+      (0...64).contains(siteFrames), "Regions: Check shows 0...64 site frames, not \(siteFrames)")
     self.leakPolicy = onLeak
+    self.siteFrames = siteFrames
+    self._sites = _AllocationSites(
+      frames: Swift.max(1, siteFrames) + _AllocationSites.machineryAllowance, skipping: 0,
+      timed: false)
     self.parent = parent()
   }
 
@@ -58,6 +74,10 @@ public struct Check<Parent: Layer>: WrappingLayer {
         byteCount: byteCount, alignment: alignment, from: &parent)
     else { return nil }
     _liveBytes &+= byteCount
+    if siteFrames > 0 {
+      _sites.recordAllocation(
+        pointer, byteCount: _programByteCount(byteCount, alignment: alignment), parent: &parent)
+    }
     return pointer
   }
 
@@ -70,6 +90,7 @@ public struct Check<Parent: Layer>: WrappingLayer {
       _mismatch(pointer, entry, byteCount, alignment)
     }
     _liveBytes &-= byteCount
+    if siteFrames > 0 { _sites.recordDeallocation(pointer) }
     parent.deallocate(pointer, byteCount: byteCount, alignment: alignment)
   }
 
@@ -98,6 +119,7 @@ public struct Check<Parent: Layer>: WrappingLayer {
   public mutating func reset() {
     if _live.count > 0 { _reportLeaks() }
     _live.release(parent: &parent)
+    _sites.release(parent: &parent)
     _liveBytes = 0
     parent.reset()
   }
@@ -128,6 +150,7 @@ public struct Check<Parent: Layer>: WrappingLayer {
         _live.remove(pointer) != nil
       else { continue }
       _liveBytes &-= extent.byteCount
+      _sites.recordDeallocation(pointer)
       _escapedBlocks += 1
     }
   }
@@ -140,6 +163,9 @@ public struct Check<Parent: Layer>: WrappingLayer {
     var listed: [String] = []
     var kinds: [String: (count: Int, bytes: Int)] = [:]
     var programBytes = 0
+    // Per allocation site: the live blocks and bytes, and what they hold.
+    var bySite: [Int: (count: Int, bytes: Int, kinds: [String: Int])] = [:]
+    var listedSites: [Int] = []
     _live.forEach { entry in
       let block = UnsafeMutableRawPointer(bitPattern: entry.address).unsafelyUnwrapped
       let presented =
@@ -148,11 +174,16 @@ public struct Check<Parent: Layer>: WrappingLayer {
       programBytes += presented.byteCount
       kinds[presented.kind, default: (0, 0)].count += 1
       kinds[presented.kind, default: (0, 0)].bytes += presented.byteCount
+      let site = _sites.block(at: entry.address)?.site ?? 0
+      bySite[site, default: (0, 0, [:])].count += 1
+      bySite[site, default: (0, 0, [:])].bytes += presented.byteCount
+      bySite[site, default: (0, 0, [:])].kinds[presented.kind, default: 0] += 1
       if listed.count < limit {
         let address = "0x" + String(UInt(bitPattern: presented.pointer), radix: 16)
         listed.append(
           "    \(address): \(presented.byteCount) bytes, alignment \(entry.alignment), \(presented.kind)"
         )
+        listedSites.append(site)
       }
     }
     let summary = kinds.sorted { ($0.value.count, $1.key) > ($1.value.count, $0.key) }
@@ -163,8 +194,36 @@ public struct Check<Parent: Layer>: WrappingLayer {
       ? "" : "; \(_liveBytes) bytes of the stack's with the runtime's block headers"
     return
       "Regions: \(Self.self) has \(_live.count) live blocks (\(programBytes) bytes\(overhead)) at reset:\n"
-      + summary.joined(separator: "\n") + "\n  first blocks:\n" + listed.joined(separator: "\n")
-      + more
+      + summary.joined(separator: "\n") + "\n  first blocks:\n"
+      + zip(listed, listedSites).map { line, site in
+        line + (site > 0 ? ", at " + _siteDescription(site, separator: " ← ") : "")
+      }.joined(separator: "\n") + more + _sitesReport(bySite)
+  }
+
+  /// The leak sites, largest first: blocks, bytes, what they hold, and the top frames.
+  func _sitesReport(_ bySite: [Int: (count: Int, bytes: Int, kinds: [String: Int])]) -> String {
+    let sites = bySite.filter { $0.key > 0 }.sorted {
+      ($0.value.bytes, $1.key) > ($1.value.bytes, $0.key)
+    }
+    guard !sites.isEmpty else { return "" }
+    let lines = sites.prefix(8).map { site, figures in
+      let held = figures.kinds.sorted { $0.value > $1.value }.map { "\($0.value) × \($0.key)" }
+        .joined(separator: ", ")
+      return "  \(figures.count) blocks (\(figures.bytes) bytes: \(held)) allocated at\n"
+        + _siteDescription(site, separator: "\n", indent: "      ")
+    }
+    let unrecorded = bySite[0].map { "\n  \($0.count) blocks without a recorded site" } ?? ""
+    let more = sites.count > 8 ? "\n  … and \(sites.count - 8) more sites" : ""
+    return "\n  by allocation site:\n" + lines.joined(separator: "\n") + more + unrecorded
+  }
+
+  /// The top `siteFrames` program frames of site `site`.
+  func _siteDescription(_ site: Int, separator: String, indent: String = "") -> String {
+    let addresses = _sites.frames(ofSite: site)
+    let frames = _Symbols.programFrames(
+      addresses, _Symbols.frames(for: Set(addresses)), limit: siteFrames)
+    return frames.map { indent + $0.function + ($0.location.map { " (\($0))" } ?? "") }
+      .joined(separator: separator)
   }
 
   /// The bytes the program asked for in the live blocks (in explicit mode, the blocks' sizes).

@@ -43,9 +43,7 @@ struct _ProfileWriter {
     var merged: [[_Frame]: _ProfileSite] = [:]
     var order: [[_Frame]] = []
     for (number, site) in zip(1..., raw) {
-      var program = site.frames.flatMap { symbols[$0] ?? [] }
-      while program.count > 1 && program[0].isMachinery { program.removeFirst() }
-      let key = Array(program.prefix(frames))
+      let key = _Symbols.programFrames(site.frames, symbols, limit: frames)
       if merged[key] == nil {
         merged[key] = _ProfileSite(frames: key)
         order.append(key)

@@ -39,10 +39,12 @@ public struct Profile<Parent: Layer>: WrappingLayer {
   ///   - frames: return addresses kept per allocation site, 1…64 (8 by default).
   @inlinable
   public init(writingTo path: String, frames: Int = 8, @LayerBuilder parent: () -> Parent) {
+    precondition((1...64).contains(frames), "Regions: Profile keeps 1...64 frames, not \(frames)")
     self.path = path
     self.frames = frames
     // The walk starts in the layer's own code: keep a few more, the machinery is dropped later.
-    self._sites = _AllocationSites(frames: Swift.min(64, frames + 6), skipping: 0)
+    self._sites = _AllocationSites(
+      frames: frames + _AllocationSites.machineryAllowance, skipping: 0)
     self.parent = parent()
   }
 

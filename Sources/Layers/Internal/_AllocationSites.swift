@@ -43,10 +43,16 @@ internal struct _AllocationSites {
     }
   }
 
-  /// Frames kept per site.
+  /// Frames kept per site: what the layer shows, plus `machineryAllowance` for the frames of
+  /// the allocation machinery above the program's.
   @usableFromInline let frameCapacity: Int
+  /// Frames captured beyond what a layer shows: malloc, the runtime's paths, the layers, the
+  /// Swift runtime's object allocation (more frames in debug builds, where nothing is inlined).
+  @usableFromInline static let machineryAllowance = 16
   /// Frames skipped at the top of each capture (the layer's own).
   @usableFromInline let skippedFrames: Int
+  /// Whether blocks' lifetimes are kept (two clock reads per block).
+  @usableFromInline let isTimed: Bool
 
   /// Site records; record 0 is the scratch space a capture is made in.
   @usableFromInline var _records: UnsafeMutablePointer<UInt>? = nil
@@ -76,10 +82,11 @@ internal struct _AllocationSites {
   @usableFromInline var start: UInt64 = 0
 
   @inlinable
-  init(frames: Int, skipping skipped: Int) {
-    precondition(frames >= 1 && frames <= 64, "Regions: frames per site must be in 1...64")
+  init(frames: Int, skipping skipped: Int, timed: Bool = true) {
+    precondition(frames >= 1 && frames <= 80, "Regions: a site keeps 1...80 frames")
     frameCapacity = frames
     skippedFrames = skipped
+    isTimed = timed
   }
 
   @inlinable var _recordWords: Int { Self._headerWords &+ frameCapacity }
@@ -99,7 +106,7 @@ internal struct _AllocationSites {
   mutating func recordAllocation<Parent: Layer>(
     _ pointer: UnsafeMutableRawPointer, byteCount: Int, parent: inout Parent
   ) {
-    if _slowPath(start == 0) { start = regions_monotonic_nanoseconds() }
+    if _slowPath(isTimed && start == 0) { start = regions_monotonic_nanoseconds() }
     guard _reserveRoom(parent: &parent) else {
       unrecordedBlocks &+= 1
       return
@@ -109,7 +116,7 @@ internal struct _AllocationSites {
       unrecordedBlocks &+= 1
       return
     }
-    let now = regions_monotonic_nanoseconds() &- start
+    let now = isTimed ? regions_monotonic_nanoseconds() &- start : 0
     _insertBlock(
       Block(address: UInt(bitPattern: pointer), byteCount: byteCount, site: site, time: now))
     let record = _record(site)
@@ -139,7 +146,7 @@ internal struct _AllocationSites {
   mutating func recordDeallocation(_ pointer: UnsafeMutableRawPointer) -> Block? {
     guard let block = _removeBlock(UInt(bitPattern: pointer)) else { return nil }
     if _peakPending { _copyLiveToPeak() }
-    let now = regions_monotonic_nanoseconds() &- start
+    let now = isTimed ? regions_monotonic_nanoseconds() &- start : 0
     let record = _record(block.site)
     record[Self._liveBytes] &-= UInt(block.byteCount)
     record[Self._liveBlocks] &-= 1
@@ -345,7 +352,7 @@ internal struct _AllocationSites {
       parent.deallocate(
         UnsafeMutableRawPointer(index), byteCount: _indexCapacity * 4, alignment: 16)
     }
-    self = _AllocationSites(frames: frameCapacity, skipping: skippedFrames)
+    self = _AllocationSites(frames: frameCapacity, skipping: skippedFrames, timed: isTimed)
   }
 
   // MARK: Reading (reports: may allocate)

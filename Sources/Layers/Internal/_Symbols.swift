@@ -69,6 +69,16 @@ enum _Symbols {
     return frames
   }
 
+  /// The program's frames of a call stack (`addresses` innermost first, symbolized in
+  /// `symbols`): the allocation machinery at the top dropped, at most `limit` kept.
+  static func programFrames(_ addresses: [UInt], _ symbols: [UInt: [_Frame]], limit: Int)
+    -> [_Frame]
+  {
+    var frames = addresses.flatMap { symbols[$0] ?? [] }
+    while frames.count > 1 && frames[0].isMachinery { frames.removeFirst() }
+    return Array(frames.prefix(limit))
+  }
+
   /// `frame` named after the symbol `mangled`.
   private static func named(_ frame: _Frame, _ mangled: String) -> _Frame {
     var named = frame
