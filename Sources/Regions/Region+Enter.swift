@@ -7,8 +7,9 @@ extension Region {
   /// and what it references survive, and `Check` does not report them as leaks.
   ///
   /// - Complexity: entering and leaving cost a few small ground allocations and a task-local
-  ///   binding; each allocation inside costs the stack's allocate plus a task-local lookup
-  ///   and the region's lock (see Docs/Design.md for measured figures).
+  ///   binding; each allocation inside costs the stack's allocate plus the runtime's path (the
+  ///   thread's binding, the region's biased lock, a 16-byte header; see Docs/Design.md for
+  ///   measured figures).
   @inlinable @discardableResult
   public static func enter<Stack: Layer, Result>(
     _ stack: consuming Stack, onExhaustion: ExhaustionPolicy = .stop,

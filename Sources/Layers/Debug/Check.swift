@@ -69,15 +69,13 @@ public struct Check<Parent: Layer>: WrappingLayer {
   @inlinable
   public mutating func allocate(byteCount: Int, alignment: Int) -> UnsafeMutableRawPointer? {
     AllocationRequest.validate(byteCount: byteCount, alignment: alignment)
+    let programBytes = siteFrames > 0 ? _programByteCount(byteCount, alignment: alignment) : 0
     guard
       let pointer = _live.allocateBooked(
         byteCount: byteCount, alignment: alignment, from: &parent)
     else { return nil }
     _liveBytes &+= byteCount
-    if siteFrames > 0 {
-      _sites.recordAllocation(
-        pointer, byteCount: _programByteCount(byteCount, alignment: alignment), parent: &parent)
-    }
+    if siteFrames > 0 { _sites.recordAllocation(pointer, byteCount: programBytes, parent: &parent) }
     return pointer
   }
 

@@ -64,11 +64,11 @@ public struct Profile<Parent: Layer>: WrappingLayer {
   @inlinable
   public mutating func allocate(byteCount: Int, alignment: Int) -> UnsafeMutableRawPointer? {
     AllocationRequest.validate(byteCount: byteCount, alignment: alignment)
+    let programBytes = _programByteCount(byteCount, alignment: alignment)
     guard let pointer = parent.allocate(byteCount: byteCount, alignment: alignment) else {
       return nil
     }
-    _sites.recordAllocation(
-      pointer, byteCount: _programByteCount(byteCount, alignment: alignment), parent: &parent)
+    _sites.recordAllocation(pointer, byteCount: programBytes, parent: &parent)
     return pointer
   }
 

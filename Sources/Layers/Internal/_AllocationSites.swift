@@ -404,11 +404,18 @@ internal struct _AllocationSites {
   }
 }
 
-/// The bytes the program asked for, for a block of `byteCount` bytes a layer is asked for: in
-/// hook mode (the runtime is calling the stack on this thread) the runtime's header comes off
-/// (`max(16, alignment)` bytes; requests under 8 bytes count as 8); in explicit mode the size.
+/// The bytes the program asked for, for a block of `byteCount` bytes aligned to `alignment` a
+/// layer is asked for: in hook mode (the runtime is calling the stack on this thread for a
+/// program's allocation) the size the program passed, which the runtime leaves in the thread's
+/// context; otherwise (explicit mode, or a layer's own request for its tables) `byteCount`.
+/// Read it before calling the parent, which may serve a region out meanwhile.
 @inlinable @inline(__always)
-internal func _programByteCount(_ byteCount: Int, alignment: Int) -> Int {
-  guard regions_thread_context().pointee.state != nil else { return byteCount }
-  return Swift.max(0, byteCount &- Swift.max(16, alignment))
+package func _programByteCount(_ byteCount: Int, alignment: Int) -> Int {
+  let thread = regions_thread_context().unsafelyUnwrapped
+  guard thread.pointee.state != nil else { return byteCount }
+  let asked = thread.pointee.serving_byte_count
+  // The runtime asks for its header (the alignment, at least 16) and at least 8 bytes more.
+  let isTheProgramsRequest =
+    asked <= Int.max / 2 && byteCount == Swift.max(16, alignment) &+ Swift.max(asked, 8)
+  return isTheProgramsRequest ? asked : byteCount
 }

@@ -167,6 +167,9 @@ typedef struct {
   /// Above zero while the thread runs one of the Swift runtime entry points whose
   /// allocations live as long as the process, or creates a thread (RuntimeEntries.c).
   uint32_t runtime_depth;
+  /// While the runtime calls a region's stack for an allocation: the bytes the program asked
+  /// for (layers that report in the program's sizes read it: Profile, Check, measure).
+  size_t serving_byte_count;
 } regions_thread_t;
 
 #define REGIONS_GROUND_BINDING ((const void *)1)

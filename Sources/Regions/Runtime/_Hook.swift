@@ -125,6 +125,7 @@ enum _Hook {
     let stackByteCount = _BlockHeader.stackByteCount(byteCount: byteCount, offset: offset)
     let previous = thread.pointee.state
     thread.pointee.state = UnsafeMutableRawPointer(core)
+    thread.pointee.serving_byte_count = byteCount
     let base = core.paths._withUnsafeGuaranteedRef {
       $0.allocate(core.pointee.stack, stackByteCount, offset)
     }

@@ -79,6 +79,7 @@ final class _StackPaths {
     let offset = _BlockHeader.size
     let stackByteCount = offset &+ Swift.max(byteCount, _BlockHeader.minimumTail)
     thread.pointee.state = UnsafeMutableRawPointer(core)
+    thread.pointee.serving_byte_count = byteCount
     let base = core.pointee.stack.assumingMemoryBound(to: Stack.self).pointee.allocate(
       byteCount: stackByteCount, alignment: offset)
     thread.pointee.state = nil
@@ -147,6 +148,7 @@ final class _StackPaths {
     let offset = _BlockHeader.size
     let stackByteCount = offset &+ Swift.max(byteCount, _BlockHeader.minimumTail)
     thread.pointee.state = UnsafeMutableRawPointer(core)
+    thread.pointee.serving_byte_count = byteCount
     let base = core.pointee.stack.assumingMemoryBound(to: Stack.self).pointee.allocate(
       byteCount: stackByteCount, alignment: offset)
     thread.pointee.state = nil
