@@ -3,6 +3,8 @@
 //
 //   swift run -c release binarytree 21                 # regions (default)
 //   swift run -c release binarytree 21 --mode malloc   # the ground allocator only
+//   swift run -c release binarytree 18 --mode pool     # one SizeClasses region for them all
+//   swift run -c release binarytree 18 --profile heap.json   # that region, profiled
 //
 // In region mode the temporary trees are built in a fresh region per batch (about a million
 // nodes each), served by a bump allocator; the long-lived tree stays on the ground.
@@ -41,11 +43,11 @@ func bottomUp(_ depth: Int) -> TreeNode {
 }
 
 enum Mode: String {
-  case region, malloc
+  case region, malloc, pool
 }
 
 func usage() -> Never {
-  _writeToStandardError("usage: binarytree [N] [--mode region|malloc]\n")
+  _writeToStandardError("usage: binarytree [N] [--mode region|malloc|pool] [--profile PATH]\n")
   exit(2)
 }
 
@@ -59,9 +61,14 @@ func usage() -> Never {
   var mode = Mode.region
 #endif
 var maxDepthArgument = 10
+var profilePath: String? = nil
 var arguments = CommandLine.arguments.dropFirst()
 while let argument = arguments.popFirst() {
-  if argument == "--mode" {
+  if argument == "--profile" {
+    guard let value = arguments.popFirst() else { usage() }
+    profilePath = value
+    mode = .pool
+  } else if argument == "--mode" {
     guard let value = arguments.popFirst(), let parsed = Mode(rawValue: value) else { usage() }
     mode = parsed
   } else if let depth = Int(argument), depth >= 0, depth <= 30 {
@@ -71,7 +78,7 @@ while let argument = arguments.popFirst() {
   }
 }
 #if BINARYTREE_GROUND
-  if mode == .region { usage() }  // built without Regions
+  if mode != .malloc { usage() }  // built without Regions
 #endif
 
 #if !BINARYTREE_GROUND
@@ -94,14 +101,34 @@ func trees(depth: Int, count: Int) -> Int {
 
 @MainActor func temporaryTrees(depth: Int, count: Int) -> Int {
   switch mode {
-  case .malloc: trees(depth: depth, count: count)
+  case .malloc, .pool: trees(depth: depth, count: count)
   case .region: regionTrees(depth: depth, count: count)
   }
 }
 
 #if BINARYTREE_GROUND
   func regionTrees(depth: Int, count: Int) -> Int { usage() }
+  func inPool(_ body: () -> Void) { body() }
+  func outsidePool<T>(_ body: () -> T) -> T { body() }
 #else
+  /// `--mode pool` and `--profile`: every temporary tree in one region over a size-class pool
+  /// (profiled with `--profile`), which frees each node as ARC drops it.
+  @MainActor func inPool(_ body: () -> Void) {
+    guard mode == .pool else { return body() }
+    if let profilePath {
+      var stack = Profile(writingTo: profilePath) { SizeClasses { Mmap() } }
+      Region.enter(&stack, body)
+      _writeToStandardError("profile written to \(profilePath)\n")
+    } else {
+      Region.enter(SizeClasses { Mmap() }, body)
+    }
+  }
+
+  /// The long-lived tree, on the ground in every mode.
+  @MainActor func outsidePool<T>(_ body: () -> T) -> T {
+    mode == .pool ? Region.escape(body) : body()
+  }
+
   @MainActor func regionTrees(depth: Int, count: Int) -> Int {
     let perBatch = max(1, nodesPerBatch >> (depth + 1))
     var stack = Chunk(chunkSize) { Mmap() }
@@ -117,17 +144,19 @@ func trees(depth: Int, count: Int) -> Int {
 #endif
 
 let stretchDepth = maxDepth + 1
-print(
-  "stretch tree of depth \(stretchDepth)\t check: \(temporaryTrees(depth: stretchDepth, count: 1))")
-
-let longLived = bottomUp(maxDepth)
-
-for depth in stride(from: minDepth, through: maxDepth, by: 2) {
-  let iterations = 1 << (maxDepth - depth + minDepth)
-  let check = temporaryTrees(depth: depth, count: iterations)
-  print("\(iterations)\t trees of depth \(depth)\t check: \(check)")
+var longLived: TreeNode? = nil
+inPool {
+  print(
+    "stretch tree of depth \(stretchDepth)\t check: \(temporaryTrees(depth: stretchDepth, count: 1))"
+  )
+  longLived = outsidePool { bottomUp(maxDepth) }
+  for depth in stride(from: minDepth, through: maxDepth, by: 2) {
+    let iterations = 1 << (maxDepth - depth + minDepth)
+    let check = temporaryTrees(depth: depth, count: iterations)
+    print("\(iterations)\t trees of depth \(depth)\t check: \(check)")
+  }
 }
-print("long lived tree of depth \(maxDepth)\t check: \(longLived.check)")
+print("long lived tree of depth \(maxDepth)\t check: \(longLived!.check)")
 
 let elapsed = timespec.now.seconds - start.seconds
 _writeToStandardError("elapsed \(formattedSeconds(elapsed)) s (mode \(mode.rawValue))\n")

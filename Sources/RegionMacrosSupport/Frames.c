@@ -28,20 +28,41 @@ __attribute__((noinline)) static void find_stack(void) {
   regions_hook_restore(previous);
 }
 
-__attribute__((noinline)) int regions_capture_frames(void **frames, int capacity, int skip) {
-  if (__builtin_expect(stack_high == 0, 0)) find_stack();
-  uintptr_t frame = (uintptr_t)__builtin_frame_address(0);
+/// Walks up to `capacity` frames into `frames`; returns how many.
+static int walk(void **frames, int capacity, uintptr_t frame) {
   int count = 0;
   while (count < capacity && frame >= stack_low && frame + 16 <= stack_high && (frame & 7) == 0) {
     const uintptr_t *words = (const uintptr_t *)frame;
     uintptr_t next = words[0];
     uintptr_t return_address = words[1];
     if (return_address == 0) break;
-    if (skip > 0) skip--;
-    else frames[count++] = (void *)return_address;
+    frames[count++] = (void *)return_address;
     if (next <= frame) break;  // the chain must move up the stack
     frame = next;
   }
+  return count;
+}
+
+__attribute__((noinline)) int regions_capture_frames(void **frames, int capacity, int skip) {
+  if (__builtin_expect(stack_high == 0, 0)) find_stack();
+  uintptr_t frame = (uintptr_t)__builtin_frame_address(0);
+  // While the runtime serves a malloc, the frames above its caller are the allocation
+  // machinery (the interposer, the runtime, the layers): start at the caller's frame.
+  const void *caller = regions_thread.state != NULL ? regions_thread.program_caller : NULL;
+  enum { most = 96 };
+  void *all[most];
+  int total = walk(all, most, frame);
+  int first = skip < total ? skip : total;
+  if (caller != NULL) {
+    for (int index = 0; index < total && index < 32; index++) {
+      if (all[index] == caller) {
+        first = index;
+        break;
+      }
+    }
+  }
+  int count = total - first < capacity ? total - first : capacity;
+  for (int index = 0; index < count; index++) frames[index] = all[first + index];
   return count;
 }
 

@@ -36,6 +36,14 @@ extension Region {
   public var report: String {
     node.core.withLock { node.core.pointee.isOpen ? node._stackReport() : "" }
   }
+
+  /// What the region's layers report so far as JSON, one object per layer, outermost first
+  /// (see `Layer.reportJSON`; `[]` once closed).
+  public var reportJSON: String {
+    node.core.withLock {
+      node.core.pointee.isOpen ? node.paths.reportJSON(node.stack) : "[]"
+    }
+  }
 }
 
 extension Region {

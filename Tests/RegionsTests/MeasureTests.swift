@@ -1,3 +1,4 @@
+import Foundation
 import Regions
 import RegionsTestSupport
 import Testing
@@ -89,5 +90,19 @@ struct MeasureTests {
     #expect(measured.value == 3)
     #expect(measured.allocations >= 2)
     #expect(measured.bytesAllocated >= 64)
+  }
+}
+
+@Suite("Region.reportJSON", .hookMode)
+struct RegionReportJSONTests {
+  @Test func anOpenRegionReportsItsLayersAsJSON() throws {
+    var json = ""
+    Region.enter(Stats { Chunk(65536) { Mmap() } }) {
+      keep(MeasuredPair(1, 2))
+      json = Region.current!.reportJSON
+    }
+    let objects = try JSONSerialization.jsonObject(with: Data(json.utf8)) as? [[String: Any]]
+    #expect(objects?.map { $0["layer"] as? String } == ["Stats", "Chunk", "Mmap"])
+    #expect(objects?.first?["allocations"] as? Int ?? 0 >= 1)
   }
 }

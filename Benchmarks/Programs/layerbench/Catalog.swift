@@ -8,6 +8,7 @@
 // them. Pools are measured with one other block of the same size live (allocated before the
 // timed loop), so that a pool which gives wholly free memory back at once (Buddy, FreeList)
 // is measured in its steady state, not mapping and unmapping a block per pair.
+import Glibc
 import Layers
 
 /// Pairs through any layer. Generic but `@inline(never)`: the optimizer still specializes it
@@ -77,5 +78,31 @@ func catalogConfigurations(byteCount: Int) -> [Configuration] {
     catalogRow("Trace(to: \"/dev/null\") { Chunk(65536) { Mmap() } }", byteCount: byteCount) {
       Trace(to: "/dev/null") { Chunk(65536) { Mmap() } }
     },
+    profileRow(frames: 8, byteCount: byteCount),
+    profileRow(frames: 32, byteCount: byteCount),
   ]
+}
+
+/// Where the Profile rows write their profiles (at each untimed reset).
+let profilePath = "/tmp/layerbench-profile-\(getpid()).json"
+
+/// A Profile row: pairs from 40 calls deep, so that every frame the layer keeps is walked.
+func profileRow(frames: Int, byteCount: Int) -> Configuration {
+  Configuration(
+    layer: "Profile(frames: \(frames)) { Chunk(65536) { Mmap() } }, 40 calls deep",
+    byteCount: byteCount,
+    run: pairRunner(
+      { Profile(writingTo: profilePath, frames: frames) { Chunk(65536) { Mmap() } } },
+      { layer, byteCount, iterations in
+        pairsDeep(&layer, depth: 40, byteCount: byteCount, iterations: iterations)
+      }, byteCount: byteCount))
+}
+
+/// `catalogPairs` called `depth` frames down the stack.
+@inline(never)
+func pairsDeep<L: Layer>(_ layer: inout L, depth: Int, byteCount: Int, iterations: Int) -> UInt {
+  if depth == 0 { return catalogPairs(&layer, byteCount: byteCount, iterations: iterations) }
+  // Not a tail call: the frame stays on the stack.
+  return pairsDeep(&layer, depth: depth - 1, byteCount: byteCount, iterations: iterations)
+    &+ UInt(depth & 1)
 }

@@ -68,6 +68,7 @@ func cycleEveryLayer() -> UInt {
     }
   }
   run { Trace(to: "/dev/null") { Chunk(65536) { Mmap() } } }
+  run { Profile(writingTo: profilePath, frames: 8) { Chunk(65536) { Mmap() } } }
   checksum &+= brokenLayerCycle()
   return checksum
 }

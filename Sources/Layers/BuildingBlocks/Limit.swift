@@ -102,4 +102,17 @@ public struct Limit<Parent: Layer>: WrappingLayer {
     lines.append(line)
     parent.appendReport(to: &lines)
   }
+
+  public func appendReportObjects(to objects: inout [String]) {
+    var lines: [String] = []
+    appendReport(to: &lines)
+    objects.append(
+      _reportObject(
+        Self.self, report: lines[0],
+        [
+          "budget": budget, "liveBytes": liveBytes, "peakLiveBytes": peakLiveBytes,
+          "refusals": refusals,
+        ]))
+    parent.appendReportObjects(to: &objects)
+  }
 }

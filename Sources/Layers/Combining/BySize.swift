@@ -86,4 +86,11 @@ public struct BySize<Small: Layer, Large: Layer>: Layer {
     lines.append("  above:")
     lines.append(contentsOf: largeLines.map { "    " + $0 })
   }
+
+  public func appendReportObjects(to objects: inout [String]) {
+    objects.append(
+      _reportObject(
+        Self.self, report: "BySize(threshold: \(threshold))", ["threshold": threshold],
+        stacks: ["small": small.reportJSON, "above": large.reportJSON]))
+  }
 }

@@ -101,4 +101,14 @@ public struct Fallback<Primary: Layer, Secondary: Layer>: Layer {
     lines.append("  otherwise:")
     lines.append(contentsOf: secondaryLines.map { "    " + $0 })
   }
+
+  public func appendReportObjects(to objects: inout [String]) {
+    var lines: [String] = []
+    appendReport(to: &lines)
+    objects.append(
+      _reportObject(
+        Self.self, report: lines[0],
+        ["fallbacks": fallbacks, "secondaryLiveBlocks": secondaryLiveBlocks],
+        stacks: ["primary": primary.reportJSON, "otherwise": secondary.reportJSON]))
+  }
 }

@@ -241,4 +241,17 @@ public struct Check<Parent: Layer>: WrappingLayer {
         + (_escapedBlocks > 0 ? ", \(_escapedBlocks) left with a thrown error" : ""))
     parent.appendReport(to: &lines)
   }
+
+  public func appendReportObjects(to objects: inout [String]) {
+    var lines: [String] = []
+    appendReport(to: &lines)
+    objects.append(
+      _reportObject(
+        Self.self, report: lines[0],
+        [
+          "liveBlocks": liveBlocks, "liveBytes": liveBytes, "leakedBlocks": leakedBlocks,
+          "leakedBytes": leakedBytes, "escapedBlocks": escapedBlocks,
+        ]))
+    parent.appendReportObjects(to: &objects)
+  }
 }

@@ -102,4 +102,18 @@ public struct Profile<Parent: Layer>: WrappingLayer {
     )
     parent.appendReport(to: &lines)
   }
+
+  public func appendReportObjects(to objects: inout [String]) {
+    var lines: [String] = []
+    appendReport(to: &lines)
+    objects.append(
+      _reportObject(
+        Self.self, report: lines[0],
+        [
+          "sites": sites, "totalBlocks": totalBlocks, "totalBytes": totalBytes,
+          "peakLiveBytes": peakLiveBytes, "unrecordedBlocks": unrecordedBlocks,
+          "profilesWritten": profilesWritten,
+        ]))
+    parent.appendReportObjects(to: &objects)
+  }
 }

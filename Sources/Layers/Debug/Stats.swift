@@ -72,4 +72,19 @@ public struct Stats<Parent: Layer>: WrappingLayer {
     )
     parent.appendReport(to: &lines)
   }
+
+  public func appendReportObjects(to objects: inout [String]) {
+    var lines: [String] = []
+    appendReport(to: &lines)
+    objects.append(
+      _reportObject(
+        Self.self, report: lines[0],
+        [
+          "allocations": allocations, "deallocations": deallocations,
+          "failedAllocations": failedAllocations, "bytesAllocated": bytesAllocated,
+          "bytesDeallocated": bytesDeallocated, "liveBytes": liveBytes, "liveBlocks": liveBlocks,
+          "peakLiveBytes": peakLiveBytes,
+        ]))
+    parent.appendReportObjects(to: &objects)
+  }
 }

@@ -46,9 +46,10 @@ internal struct _AllocationSites {
   /// Frames kept per site: what the layer shows, plus `machineryAllowance` for the frames of
   /// the allocation machinery above the program's.
   @usableFromInline let frameCapacity: Int
-  /// Frames captured beyond what a layer shows: malloc, the runtime's paths, the layers, the
-  /// Swift runtime's object allocation (more frames in debug builds, where nothing is inlined).
-  @usableFromInline static let machineryAllowance = 16
+  /// Frames captured beyond what a layer shows: in hook mode the Swift runtime's object
+  /// allocation above the program's frames (`swift_slowAlloc`, `swift_allocObject`), in
+  /// explicit mode the layers' own frames (more in debug builds, where nothing is inlined).
+  @usableFromInline static let machineryAllowance = 6
   /// Frames skipped at the top of each capture (the layer's own).
   @usableFromInline let skippedFrames: Int
   /// Whether blocks' lifetimes are kept (two clock reads per block).
@@ -175,7 +176,12 @@ internal struct _AllocationSites {
     let scratch = _record(0)
     let frames = UnsafeMutableRawPointer(scratch + Self._headerWords)
       .assumingMemoryBound(to: UnsafeMutableRawPointer?.self)
-    let count = Int(regions_capture_frames(frames, Int32(frameCapacity), Int32(skippedFrames)))
+    // In hook mode the walk starts at malloc's caller: only the Swift runtime's two object
+    // allocation frames lie above the program's (distinct sites beyond what is shown would
+    // only split one site into many).
+    let isServing = regions_thread_context().unsafelyUnwrapped.pointee.state != nil
+    let capacity = frameCapacity - (isServing ? Self.machineryAllowance - 2 : 0)
+    let count = Int(regions_capture_frames(frames, Int32(capacity), Int32(skippedFrames)))
     var hash: UInt = 0xcbf2_9ce4_8422_2325 ^ UInt(count)
     for index in 0..<count {
       hash = (hash ^ scratch[Self._headerWords &+ index]) &* 0x100_0000_01b3

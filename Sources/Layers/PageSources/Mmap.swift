@@ -51,6 +51,13 @@ public struct Mmap: Layer {
     lines.append("Mmap: \(mappedBytes) bytes mapped, \(mappings) mappings so far")
   }
 
+  public func appendReportObjects(to objects: inout [String]) {
+    objects.append(
+      _reportObject(
+        Self.self, report: "Mmap: \(mappedBytes) bytes mapped, \(mappings) mappings so far",
+        ["mappedBytes": mappedBytes, "mappings": mappings]))
+  }
+
   @inlinable @inline(__always)
   static func _rounded(_ byteCount: Int) -> Int {
     AllocationRequest.roundUp(Swift.max(byteCount, 1), to: _Pages.size)

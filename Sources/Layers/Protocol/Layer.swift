@@ -41,6 +41,12 @@ public protocol Layer {
   /// The default appends the layer's type name; wrapping layers then append their parent's
   /// lines. Not on the allocation path: it may allocate.
   func appendReport(to lines: inout [String])
+  /// Appends one JSON object per layer, outermost first: `"layer"` (the type's name),
+  /// `"report"` (its line of ``appendReport(to:)``) and the layer's numbers.
+  ///
+  /// The default builds the object from the layer's report line; wrapping layers then append
+  /// their parent's objects. Not on the allocation path: it may allocate.
+  func appendReportObjects(to objects: inout [String])
 
   /// Whether every block `allocate` returns is zero-filled (for instance fresh pages from
   /// the OS). ``Zero`` skips its clearing when its parent says so. Defaults to false; only

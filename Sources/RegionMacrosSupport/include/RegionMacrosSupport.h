@@ -561,9 +561,10 @@ uint64_t regions_monotonic_nanoseconds(void);
 // MARK: - Call stacks (Frames.c)
 
 /// Up to `capacity` return addresses of the calling thread's stack, innermost first, the first
-/// `skip` left out: a frame-pointer walk that never allocates and stops at a frame pointer that
-/// leaves the thread's stack or does not move up it. Frames of code built without frame
-/// pointers are skipped (their callers' frames follow), or end the walk.
+/// `skip` left out (or, while the runtime serves a malloc, every frame above malloc's caller):
+/// a frame-pointer walk that never allocates and stops at a frame pointer that leaves the
+/// thread's stack or does not move up it. Frames of code built without frame pointers are
+/// skipped (their callers' frames follow), or end the walk.
 int regions_capture_frames(void **frames, int capacity, int skip);
 
 /// What dladdr(3) knows about an address: its symbol (may be NULL) and object file.

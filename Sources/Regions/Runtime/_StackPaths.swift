@@ -30,6 +30,7 @@ final class _StackPaths {
     (UnsafeMutableRawPointer, UnsafeMutableRawPointer, Int, Int) -> Void
   @usableFromInline let reset: (UnsafeMutableRawPointer) -> Void
   @usableFromInline let report: (UnsafeMutableRawPointer) -> String
+  @usableFromInline let reportJSON: (UnsafeMutableRawPointer) -> String
   @usableFromInline let isThreadSafe: Bool
   @usableFromInline let stackType: ObjectIdentifier
 
@@ -55,6 +56,7 @@ final class _StackPaths {
     }
     reset = { stack in stack.assumingMemoryBound(to: Stack.self).pointee.reset() }
     report = { stack in stack.assumingMemoryBound(to: Stack.self).pointee.report }
+    reportJSON = { stack in stack.assumingMemoryBound(to: Stack.self).pointee.reportJSON }
     isThreadSafe = Stack.isThreadSafe
     stackType = ObjectIdentifier(Stack.self)
   }
