@@ -52,6 +52,7 @@ public struct Check<Parent: Layer>: WrappingLayer {
   ///   - onLeak: what `reset` does when blocks are still live; stops by default.
   ///   - siteFrames: frames of the allocating call stack that a leak report shows per site,
   ///     0…64 (0 records no sites: the cheapest Check).
+  ///   - parent: the stack below, whose blocks Check checks.
   @inlinable
   public init(
     onLeak: LeakPolicy = .stop, siteFrames: Int = 4, @LayerBuilder parent: () -> Parent

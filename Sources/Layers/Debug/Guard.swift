@@ -72,6 +72,7 @@ public struct Guard<Parent: Layer>: WrappingLayer {
   ///   - protection: canaries (the default) or guard pages.
   ///   - quarantineBlocks: most freed blocks held back at once; 0 gives them back at once.
   ///   - quarantineBytes: most bytes held back at once.
+  ///   - parent: the stack below, whose blocks Guard guards.
   /// - Precondition: both limits are non-negative.
   @inlinable
   public init(

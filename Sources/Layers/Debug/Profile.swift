@@ -37,6 +37,7 @@ public struct Profile<Parent: Layer>: WrappingLayer {
   /// - Parameters:
   ///   - path: the DHAT file to write at each reset (replaced if it exists).
   ///   - frames: return addresses kept per allocation site, 1…64 (8 by default).
+  ///   - parent: the stack below, whose allocations Profile records.
   @inlinable
   public init(writingTo path: String, frames: Int = 8, @LayerBuilder parent: () -> Parent) {
     precondition((1...64).contains(frames), "Regions: Profile keeps 1...64 frames, not \(frames)")

@@ -102,6 +102,7 @@ public enum TraceReplay {
     /// The most bytes live at once, as requested.
     public var peakLiveBytes = 0
 
+    /// An outcome with every count at zero.
     public init() {}
   }
 

@@ -65,6 +65,7 @@ public struct Bonwick<Parent: Layer>: WrappingLayer {
   /// - Parameters:
   ///   - cachedSlabsPerBucket: empty slabs each bucket keeps (0 or more).
   ///   - bigCacheCapacity: freed large blocks kept for reuse, 0 through 16.
+  ///   - parent: where slabs and large blocks come from.
   /// - Precondition: the counts are in range; stops the program otherwise.
   @inlinable
   public init(

@@ -45,7 +45,9 @@ public struct PerThread<Parent: Layer>: Layer {
 
   /// A layer that gives each thread its own copy of `parent`.
   ///
-  /// - Parameter slots: how many per-thread parents to keep; rounded up to a power of two.
+  /// - Parameters:
+  ///   - slots: how many per-thread parents to keep; rounded up to a power of two.
+  ///   - parent: the stack each thread gets a copy of.
   /// - Precondition: `1 <= slots <= 4096`, and the OS maps the table; stops otherwise.
   public init(slots: Int = 64, @LayerBuilder parent: () -> Parent) {
     if !((1...4096).contains(slots)) {
@@ -187,8 +189,10 @@ public struct PerThread<Parent: Layer>: Layer {
   /// Calls `body` with each parent a thread has allocated from (the shared one last, with
   /// index `slotCount`). Call it only while no other thread uses the stack.
   ///
-  /// - Parameter collectingRemoteFrees: whether to give each slot its pending remote frees
-  ///   first, so that the parent's counts are complete (the default).
+  /// - Parameters:
+  ///   - collectingRemoteFrees: whether to give each slot its pending remote frees first, so
+  ///     that the parent's counts are complete (the default).
+  ///   - body: called with each slot's index and its parent.
   @inlinable
   public func forEachSlot(
     collectingRemoteFrees: Bool = true, _ body: (_ index: Int, _ parent: inout Parent) -> Void
