@@ -1,5 +1,6 @@
 import Layers
 import RegionMacrosSupport
+import Synchronization
 
 #if canImport(Glibc)
   import Glibc
@@ -13,18 +14,26 @@ enum _Runtime {
   nonisolated(unsafe) static var hookIsActive = false
 
   /// Called by every `Region.enter`. Regions first entered on two threads at once (child
-  /// tasks each entering their own) both wait for the one start.
+  /// tasks each entering their own) both wait for the one start and the one warm-up; the
+  /// warm-up's own regions, on the thread running it, go on.
   static func start() {
     _ = started
-    if warmState == 0 {
-      warmState = 1
+    if warmState.load(ordering: .acquiring) == 2 { return }
+    if warmState.compareExchange(expected: 0, desired: 1, ordering: .acquiringAndReleasing)
+      .exchanged
+    {
+      warmingThread.store(UInt(pthread_self()), ordering: .releasing)
       warmUp()
-      warmState = 2
+      warmState.store(2, ordering: .releasing)
+      return
     }
+    if warmingThread.load(ordering: .acquiring) == UInt(pthread_self()) { return }
+    while warmState.load(ordering: .acquiring) != 2 { sched_yield() }
   }
 
-  /// 0 before the warm-up, 1 while it runs (on the thread that started first), 2 after.
-  nonisolated(unsafe) static var warmState = 0
+  /// 0 before the warm-up, 1 while it runs (on `warmingThread`), 2 after.
+  static let warmState = Atomic<Int>(0)
+  static let warmingThread = Atomic<UInt>(0)
 
   /// Runs the hook's own paths once, on a region of its own, before any region serves: every
   /// piece of type metadata they use is then instantiated. A free can reach the runtime while
