@@ -11,6 +11,7 @@
 // library's malloc.
 #define _GNU_SOURCE
 #include "RegionMacrosSupport.h"
+#include "Interposer.h"
 
 #include <dlfcn.h>
 #include <errno.h>
@@ -27,33 +28,9 @@ void **regions_span_entries;
 
 size_t regions_malloc_usable_size(void *pointer) { return malloc_usable_size(pointer); }
 
-#ifdef REGIONS_NO_HOOK
-
-bool regions_hook_is_compiled(void) { return false; }
-bool regions_hook_start(void) { return false; }
-void regions_hook_open_regions_add(long delta) { (void)delta; }
-void regions_hook_foreign_spans_add(long delta) { (void)delta; }
-unsigned long regions_hook_reentries(void) { return 0; }
-void regions_hook_count_reentry(void) {}
-
-void *regions_ground_malloc(size_t byte_count) { return malloc(byte_count); }
-void *regions_ground_aligned(size_t alignment, size_t byte_count) {
-  void *result = NULL;
-  if (alignment < sizeof(void *)) alignment = sizeof(void *);
-  return posix_memalign(&result, alignment, byte_count) == 0 ? result : NULL;
-}
-void regions_ground_free(void *pointer) { free(pointer); }
-size_t regions_ground_usable_size(void *pointer) { return malloc_usable_size(pointer); }
-
-#else
+#ifndef REGIONS_NO_HOOK
 
 bool regions_hook_is_compiled(void) { return true; }
-
-/// The caller of the function this appears in: its return address, read in the entry block
-/// and pinned there (an empty asm the optimizer cannot move into an outlined cold part).
-#define REGIONS_CALLER(name)                          \
-  const void *name = __builtin_return_address(0); \
-  __asm__ volatile("" : "+r"(name))
 
 // MARK: The next allocator
 
@@ -82,54 +59,6 @@ static bool hook_usable;
 static bool hook_started;
 static _Atomic unsigned long reentries;
 
-// Blocks dlsym allocates while we resolve come from the first pages of the reservation (or
-// from this buffer, when no range could be reserved) and are never freed to anyone. Each has a
-// 16-byte header holding its size, for realloc and malloc_usable_size.
-static char fallback_range[regions_bootstrap_size] __attribute__((aligned(4096)));
-static size_t bootstrap_used;
-
-static bool in_bootstrap(const void *pointer) {
-  return (uintptr_t)pointer - regions_reserved_base < regions_bootstrap_size;
-}
-
-static void *bootstrap_allocate(size_t byte_count, size_t alignment) {
-  if (alignment < 16) alignment = 16;
-  size_t start = (bootstrap_used + 16 + alignment - 1) & ~(alignment - 1);
-  if (byte_count > regions_bootstrap_size || start + byte_count > regions_bootstrap_size)
-    return NULL;
-  bootstrap_used = start + byte_count;
-  char *block = (char *)regions_reserved_base + start;
-  *(size_t *)(block - 16) = byte_count;
-  return block;  // never used before: zero
-}
-
-static size_t bootstrap_size(const void *pointer) { return *(const size_t *)((const char *)pointer - 16); }
-
-/// Reserves the runtime's address range: 1 TiB of address space if the system allows it,
-/// less if not (a smaller range only limits how much region memory can exist at once).
-static void reserve_range(void) {
-  for (size_t size = (size_t)1 << 40; size >= (size_t)1 << 32; size >>= 1) {
-    void *range = regions_os_reserve(size);
-    if (range == NULL) continue;
-    if (regions_os_commit(range, regions_bootstrap_size) != 0) {
-      regions_os_unmap(range, size);
-      break;
-    }
-    void **table = regions_os_map_sparse((size >> 12) * sizeof(void *));
-    if (table == NULL) {
-      regions_os_unmap(range, size);
-      continue;
-    }
-    regions_span_entries = table;
-    regions_reserved_base = (uintptr_t)range;
-    regions_reserved_size = size;
-    hook_usable = true;
-    return;
-  }
-  regions_reserved_base = (uintptr_t)fallback_range;
-  regions_reserved_size = sizeof fallback_range;
-}
-
 static void resolve_next(void) {
   next_malloc = dlsym(RTLD_NEXT, "malloc");
   next_calloc = dlsym(RTLD_NEXT, "calloc");
@@ -151,7 +80,7 @@ static bool start(void) {
   int expected = 0;
   if (atomic_compare_exchange_strong(&start_state, &expected, 1)) {
     starting_here = true;
-    reserve_range();
+    hook_usable = regions_reserve_range();
     resolve_next();
     regions_find_runtime_text();
     regions_find_task_slot();
@@ -187,7 +116,7 @@ void *regions_ground_aligned(size_t alignment, size_t byte_count) {
 }
 
 void regions_ground_free(void *pointer) {
-  if (pointer == NULL || in_bootstrap(pointer)) return;
+  if (pointer == NULL || regions_in_bootstrap(pointer)) return;
   start();
   next_free(pointer);
 }
@@ -308,7 +237,7 @@ __attribute__((noinline)) static void *malloc_filtered(size_t byte_count, const 
 
 /// malloc before the interposer has started.
 __attribute__((noinline)) static void *malloc_starting(size_t byte_count, const void *caller) {
-  if (!start()) return bootstrap_allocate(byte_count, 16);
+  if (!start()) return regions_interposer_bootstrap(byte_count, 16);
   if (atomic_load_explicit(&route_mallocs, memory_order_relaxed) == 0)
     return next_malloc(byte_count);
   return malloc_filtered(byte_count, caller);
@@ -368,7 +297,7 @@ void *calloc(size_t count, size_t size) {
     errno = ENOMEM;
     return NULL;
   }
-  if (!start()) return bootstrap_allocate(byte_count, 16);  // zero already
+  if (!start()) return regions_interposer_bootstrap(byte_count, 16);  // zero already
   if (atomic_load_explicit(&route_mallocs, memory_order_relaxed) != 0) {
     void *block = route(byte_count, 16, caller);
     if (block != REGIONS_TO_GROUND) {
@@ -380,100 +309,30 @@ void *calloc(size_t count, size_t size) {
   return next_calloc(count, size);
 }
 
-/// Region blocks for the aligned entry points: REGIONS_TO_GROUND outside regions.
-static void *aligned_route(size_t alignment, size_t byte_count, const void *caller) {
+// MARK: What AlignedEntries.c uses
+
+bool regions_interposer_start(void) { return start(); }
+
+void *regions_interposer_aligned_route(size_t alignment, size_t byte_count, const void *caller) {
   if (atomic_load_explicit(&route_mallocs, memory_order_relaxed) == 0) return REGIONS_TO_GROUND;
   return route(byte_count, alignment, caller);
 }
 
-/// The alignment glibc's memalign gives for `alignment`: the next power of two (at least 1).
-static bool rounded_alignment(size_t alignment, size_t *rounded) {
-  if (alignment > ((size_t)1 << 62)) return false;
-  size_t power = 1;
-  while (power < alignment) power <<= 1;
-  *rounded = power;
-  return true;
+int regions_next_posix_memalign(void **result, size_t alignment, size_t size) {
+  return next_posix_memalign(result, alignment, size);
 }
+void *regions_next_memalign(size_t alignment, size_t size) { return next_memalign(alignment, size); }
+void *regions_next_aligned_alloc(size_t alignment, size_t size) {
+  return next_aligned_alloc(alignment, size);
+}
+void *regions_next_valloc(size_t size) { return next_valloc(size); }
+void *regions_next_pvalloc(size_t size) { return next_pvalloc(size); }
 
-int posix_memalign(void **result, size_t alignment, size_t byte_count) {
-  REGIONS_CALLER(caller);
-  if (alignment < sizeof(void *) || (alignment & (alignment - 1)) != 0) return EINVAL;
-  if (!start()) {
-    void *block = bootstrap_allocate(byte_count, alignment);
-    if (block == NULL) return ENOMEM;
-    *result = block;
-    return 0;
-  }
-  void *block = aligned_route(alignment, byte_count, caller);
-  if (block == REGIONS_TO_GROUND) return next_posix_memalign(result, alignment, byte_count);
-  if (block == NULL) {
-    errno = ENOMEM;
-    return ENOMEM;
-  }
-  *result = block;
-  return 0;
-}
-
-/// memalign, aligned_alloc, valloc and pvalloc in a region: glibc's rules for the alignment
-/// (rounded up to a power of two; EINVAL only past 2^62).
-static void *aligned_in_region(size_t alignment, size_t byte_count, const void *caller,
-                               bool *to_ground) {
-  *to_ground = false;
-  size_t rounded;
-  if (!rounded_alignment(alignment, &rounded)) {
-    errno = EINVAL;
-    return NULL;
-  }
-  void *block = aligned_route(rounded, byte_count, caller);
-  if (block == REGIONS_TO_GROUND) {
-    *to_ground = true;
-    return NULL;
-  }
-  if (block == NULL) errno = ENOMEM;
-  return block;
-}
-
-void *memalign(size_t alignment, size_t byte_count) {
-  REGIONS_CALLER(caller);
-  if (!start()) return bootstrap_allocate(byte_count, alignment);
-  bool to_ground;
-  void *block = aligned_in_region(alignment, byte_count, caller, &to_ground);
-  return to_ground ? next_memalign(alignment, byte_count) : block;
-}
-
-void *aligned_alloc(size_t alignment, size_t byte_count) {
-  REGIONS_CALLER(caller);
-  if (!start()) return bootstrap_allocate(byte_count, alignment);
-  bool to_ground;
-  void *block = aligned_in_region(alignment, byte_count, caller, &to_ground);
-  return to_ground ? next_aligned_alloc(alignment, byte_count) : block;
-}
-
-void *valloc(size_t byte_count) {
-  REGIONS_CALLER(caller);
-  start();
-  bool to_ground;
-  void *block = aligned_in_region(regions_page_size(), byte_count, caller, &to_ground);
-  return to_ground ? next_valloc(byte_count) : block;
-}
-
-void *pvalloc(size_t byte_count) {
-  REGIONS_CALLER(caller);
-  start();
-  size_t page = regions_page_size();
-  size_t rounded = (byte_count + page - 1) & ~(page - 1);
-  if (rounded < byte_count) {
-    errno = ENOMEM;
-    return NULL;
-  }
-  bool to_ground;
-  void *block = aligned_in_region(page, rounded == 0 ? page : rounded, caller, &to_ground);
-  return to_ground ? next_pvalloc(byte_count) : block;
-}
+// MARK: Sizes and resizing
 
 size_t malloc_usable_size(void *pointer) {
   if (pointer == NULL) return 0;
-  if (in_bootstrap(pointer)) return bootstrap_size(pointer);
+  if (regions_in_bootstrap(pointer)) return regions_bootstrap_block_size(pointer);
   start();
   if (owned_elsewhere(pointer) && hook_started) {
     long size = regions_route_usable_size(pointer);
@@ -484,16 +343,16 @@ size_t malloc_usable_size(void *pointer) {
 
 static void *reallocate(void *pointer, size_t byte_count, const void *caller) {
   if (pointer == NULL) {
-    if (!start()) return bootstrap_allocate(byte_count, 16);
+    if (!start()) return regions_interposer_bootstrap(byte_count, 16);
     return malloc_other(byte_count, caller);
   }
   if (byte_count == 0) {
     free(pointer);
     return NULL;
   }
-  if (in_bootstrap(pointer)) {
+  if (regions_in_bootstrap(pointer)) {
     void *moved = malloc_other(byte_count, caller);
-    size_t old = bootstrap_size(pointer);
+    size_t old = regions_bootstrap_block_size(pointer);
     if (moved != NULL) memcpy(moved, pointer, old < byte_count ? old : byte_count);
     return moved;
   }

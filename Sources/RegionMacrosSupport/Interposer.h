@@ -1,0 +1,52 @@
+// What the interposer's files share (Interposer.c defines it): not part of the module's
+// interface, hidden from other objects.
+#ifndef REGIONS_INTERPOSER_H
+#define REGIONS_INTERPOSER_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "RegionMacrosSupport.h"
+
+#define REGIONS_HIDDEN __attribute__((visibility("hidden")))
+
+/// The caller of the function this appears in: its return address, read in the entry block
+/// and pinned there (an empty asm the optimizer cannot move into an outlined cold part).
+#define REGIONS_CALLER(name)                          \
+  const void *name = __builtin_return_address(0); \
+  __asm__ volatile("" : "+r"(name))
+
+/// Starts the interposer once; false on the thread starting it, re-entered from dlsym.
+REGIONS_HIDDEN bool regions_interposer_start(void);
+/// Reserves the runtime's address range (Reservation.c): 1 TiB of address space if the system
+/// allows it, less if not (a smaller range only limits how much region memory can exist at
+/// once). False when none could be reserved: the start-up pages are then a static buffer, and
+/// the hook never routes.
+REGIONS_HIDDEN bool regions_reserve_range(void);
+/// A block of the start-up pages (for dlsym's allocations while the interposer starts), never
+/// freed to anyone; NULL when they are used up.
+REGIONS_HIDDEN void *regions_interposer_bootstrap(size_t byte_count, size_t alignment);
+
+/// Whether `pointer` lies in the start-up pages.
+static inline bool regions_in_bootstrap(const void *pointer) {
+  return (uintptr_t)pointer - regions_reserved_base < regions_bootstrap_size;
+}
+
+/// The size a start-up block was asked for (kept in the 16 bytes before it).
+static inline size_t regions_bootstrap_block_size(const void *pointer) {
+  return *(const size_t *)((const char *)pointer - 16);
+}
+/// A region block for an aligned entry point, NULL (no memory), or REGIONS_TO_GROUND (no
+/// region open, or the caller's allocation is the ground's).
+REGIONS_HIDDEN void *regions_interposer_aligned_route(size_t alignment, size_t byte_count,
+                                                      const void *caller);
+
+// The next allocator's aligned entry points.
+REGIONS_HIDDEN int regions_next_posix_memalign(void **result, size_t alignment, size_t size);
+REGIONS_HIDDEN void *regions_next_memalign(size_t alignment, size_t size);
+REGIONS_HIDDEN void *regions_next_aligned_alloc(size_t alignment, size_t size);
+REGIONS_HIDDEN void *regions_next_valloc(size_t size);
+REGIONS_HIDDEN void *regions_next_pvalloc(size_t size);
+
+#endif
