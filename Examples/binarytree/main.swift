@@ -118,7 +118,7 @@ func trees(depth: Int, count: Int) -> Int {
     if let profilePath {
       var stack = Profile(writingTo: profilePath) { SizeClasses { Mmap() } }
       Region.enter(&stack, body)
-      _writeToStandardError("profile written to \(profilePath)\n")
+      _writeToStandardError("profile written to \(profilePath) and \(stack.flameGraphPath)\n")
     } else {
       Region.enter(SizeClasses { Mmap() }, body)
     }

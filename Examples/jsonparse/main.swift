@@ -36,20 +36,9 @@ var failures = 0
 if let profilePath {
   // One region for every parse, profiled: where the parser's memory goes, by call stack.
   var profiled = Profile(writingTo: profilePath, frames: 12) { SizeClasses { Mmap() } }
-  Region.enter(&profiled) {
-    for path in files {
-      guard let data = FileManager.default.contents(atPath: path),
-        let document = try? JSONSerialization.jsonObject(with: data, options: [.fragmentsAllowed])
-      else {
-        _writeToStandardError("jsonparse: cannot read or parse \(path)\n")
-        failures += 1
-        continue
-      }
-      print("\((path as NSString).lastPathComponent)\t\(countValues(document))")
-    }
-  }
+  failures = Region.enter(&profiled) { printValueCounts(files) }
   print(
-    "profile: \(profiled.profilesWritten == 1 ? "written" : "not written") to \(profilePath) (open it in valgrind's dh_view.html) and \(profilePath.hasSuffix(".json") ? String(profilePath.dropLast(5)) : profilePath).svg"
+    "profile: \(profiled.profilesWritten == 1 ? "written" : "not written") to \(profilePath) (open it in valgrind's dh_view.html) and \(profiled.flameGraphPath)"
   )
   exit(failures == 0 ? 0 : 1)
 }
@@ -59,17 +48,7 @@ typealias ParseStack = Stats<Chunk<Mmap>>
 
 if !inRegions {
   print("file\tvalues")
-  for path in files {
-    guard let data = FileManager.default.contents(atPath: path),
-      let document = try? JSONSerialization.jsonObject(with: data, options: [.fragmentsAllowed])
-    else {
-      _writeToStandardError("jsonparse: cannot read or parse \(path)\n")
-      failures += 1
-      continue
-    }
-    print("\((path as NSString).lastPathComponent)\t\(countValues(document))")
-  }
-  exit(failures == 0 ? 0 : 1)
+  exit(printValueCounts(files) == 0 ? 0 : 1)
 }
 print("file\tvalues\tallocations\tbytes\tpeak bytes\tlive blocks")
 for path in files {
@@ -97,6 +76,23 @@ for path in files {
   }
 }
 exit(failures == 0 ? 0 : 1)
+
+/// Parses each file and prints its number of values; returns how many could not be read or
+/// parsed.
+func printValueCounts(_ files: ArraySlice<String>) -> Int {
+  var failures = 0
+  for path in files {
+    guard let data = FileManager.default.contents(atPath: path),
+      let document = try? JSONSerialization.jsonObject(with: data, options: [.fragmentsAllowed])
+    else {
+      _writeToStandardError("jsonparse: cannot read or parse \(path)\n")
+      failures += 1
+      continue
+    }
+    print("\((path as NSString).lastPathComponent)\t\(countValues(document))")
+  }
+  return failures
+}
 
 /// The number of JSON values in a parsed document (objects, arrays and scalars).
 func countValues(_ value: Any) -> Int {

@@ -136,15 +136,11 @@ public struct Chunk<Parent: Layer>: WrappingLayer {
   }
 
   public func appendReportObjects(to objects: inout [String]) {
-    var lines: [String] = []
-    appendReport(to: &lines)
-    objects.append(
-      _reportObject(
-        Self.self, report: lines[0],
-        [
-          "chunkSize": chunkSize, "liveChunks": liveChunks, "chunkBytes": chunkBytes,
-          "chunksAllocated": chunksAllocated,
-        ]))
-    parent.appendReportObjects(to: &objects)
+    _appendReportObjects(
+      to: &objects,
+      [
+        "chunkSize": chunkSize, "liveChunks": liveChunks, "chunkBytes": chunkBytes,
+        "chunksAllocated": chunksAllocated,
+      ])
   }
 }

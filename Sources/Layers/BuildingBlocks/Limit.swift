@@ -104,15 +104,11 @@ public struct Limit<Parent: Layer>: WrappingLayer {
   }
 
   public func appendReportObjects(to objects: inout [String]) {
-    var lines: [String] = []
-    appendReport(to: &lines)
-    objects.append(
-      _reportObject(
-        Self.self, report: lines[0],
-        [
-          "budget": budget, "liveBytes": liveBytes, "peakLiveBytes": peakLiveBytes,
-          "refusals": refusals,
-        ]))
-    parent.appendReportObjects(to: &objects)
+    _appendReportObjects(
+      to: &objects,
+      [
+        "budget": budget, "liveBytes": liveBytes, "peakLiveBytes": peakLiveBytes,
+        "refusals": refusals,
+      ])
   }
 }

@@ -90,7 +90,7 @@ public struct BySize<Small: Layer, Large: Layer>: Layer {
   public func appendReportObjects(to objects: inout [String]) {
     objects.append(
       _reportObject(
-        Self.self, report: "BySize(threshold: \(threshold))", ["threshold": threshold],
+        Self.self, report: _ownReportLine, ["threshold": threshold],
         stacks: ["small": small.reportJSON, "above": large.reportJSON]))
   }
 }

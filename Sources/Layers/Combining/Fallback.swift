@@ -103,11 +103,9 @@ public struct Fallback<Primary: Layer, Secondary: Layer>: Layer {
   }
 
   public func appendReportObjects(to objects: inout [String]) {
-    var lines: [String] = []
-    appendReport(to: &lines)
     objects.append(
       _reportObject(
-        Self.self, report: lines[0],
+        Self.self, report: _ownReportLine,
         ["fallbacks": fallbacks, "secondaryLiveBlocks": secondaryLiveBlocks],
         stacks: ["primary": primary.reportJSON, "otherwise": secondary.reportJSON]))
   }

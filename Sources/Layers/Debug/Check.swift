@@ -244,15 +244,11 @@ public struct Check<Parent: Layer>: WrappingLayer {
   }
 
   public func appendReportObjects(to objects: inout [String]) {
-    var lines: [String] = []
-    appendReport(to: &lines)
-    objects.append(
-      _reportObject(
-        Self.self, report: lines[0],
-        [
-          "liveBlocks": liveBlocks, "liveBytes": liveBytes, "leakedBlocks": leakedBlocks,
-          "leakedBytes": leakedBytes, "escapedBlocks": escapedBlocks,
-        ]))
-    parent.appendReportObjects(to: &objects)
+    _appendReportObjects(
+      to: &objects,
+      [
+        "liveBlocks": liveBlocks, "liveBytes": liveBytes, "leakedBlocks": leakedBlocks,
+        "leakedBytes": leakedBytes, "escapedBlocks": escapedBlocks,
+      ])
   }
 }

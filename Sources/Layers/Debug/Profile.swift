@@ -59,6 +59,8 @@ public struct Profile<Parent: Layer>: WrappingLayer {
   public var peakLiveBytes: Int { _sites.peakLiveBytes }
   /// Blocks served without a record because the parent had no room for the tables.
   public var unrecordedBlocks: Int { _sites.unrecordedBlocks }
+  /// Where the flame graph goes: `path` with the extension `.svg`.
+  public var flameGraphPath: String { _ProfileWriter.flameGraphPath(for: path) }
   /// Profiles written so far (survives `reset`).
   public var profilesWritten: Int { _profilesWritten }
 
@@ -105,16 +107,12 @@ public struct Profile<Parent: Layer>: WrappingLayer {
   }
 
   public func appendReportObjects(to objects: inout [String]) {
-    var lines: [String] = []
-    appendReport(to: &lines)
-    objects.append(
-      _reportObject(
-        Self.self, report: lines[0],
-        [
-          "sites": sites, "totalBlocks": totalBlocks, "totalBytes": totalBytes,
-          "peakLiveBytes": peakLiveBytes, "unrecordedBlocks": unrecordedBlocks,
-          "profilesWritten": profilesWritten,
-        ]))
-    parent.appendReportObjects(to: &objects)
+    _appendReportObjects(
+      to: &objects,
+      [
+        "sites": sites, "totalBlocks": totalBlocks, "totalBytes": totalBytes,
+        "peakLiveBytes": peakLiveBytes, "unrecordedBlocks": unrecordedBlocks,
+        "profilesWritten": profilesWritten,
+      ])
   }
 }

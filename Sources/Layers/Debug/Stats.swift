@@ -74,17 +74,13 @@ public struct Stats<Parent: Layer>: WrappingLayer {
   }
 
   public func appendReportObjects(to objects: inout [String]) {
-    var lines: [String] = []
-    appendReport(to: &lines)
-    objects.append(
-      _reportObject(
-        Self.self, report: lines[0],
-        [
-          "allocations": allocations, "deallocations": deallocations,
-          "failedAllocations": failedAllocations, "bytesAllocated": bytesAllocated,
-          "bytesDeallocated": bytesDeallocated, "liveBytes": liveBytes, "liveBlocks": liveBlocks,
-          "peakLiveBytes": peakLiveBytes,
-        ]))
-    parent.appendReportObjects(to: &objects)
+    _appendReportObjects(
+      to: &objects,
+      [
+        "allocations": allocations, "deallocations": deallocations,
+        "failedAllocations": failedAllocations, "bytesAllocated": bytesAllocated,
+        "bytesDeallocated": bytesDeallocated, "liveBytes": liveBytes, "liveBlocks": liveBlocks,
+        "peakLiveBytes": peakLiveBytes,
+      ])
   }
 }

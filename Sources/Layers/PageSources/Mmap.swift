@@ -54,7 +54,7 @@ public struct Mmap: Layer {
   public func appendReportObjects(to objects: inout [String]) {
     objects.append(
       _reportObject(
-        Self.self, report: "Mmap: \(mappedBytes) bytes mapped, \(mappings) mappings so far",
+        Self.self, report: _ownReportLine,
         ["mappedBytes": mappedBytes, "mappings": mappings]))
   }
 

@@ -16,14 +16,26 @@ extension Layer {
     appendReport(to: &lines)
     objects.append(_reportObject(Self.self, report: lines.joined(separator: "\n")))
   }
+
+  /// The line this layer's `appendReport(to:)` appends first: its own.
+  package var _ownReportLine: String {
+    var lines: [String] = []
+    appendReport(to: &lines)
+    return lines.first ?? _layerName(Self.self)
+  }
 }
 
 extension WrappingLayer {
   /// The layer's object (its name and its own report line), then its parent's objects.
   public func appendReportObjects(to objects: inout [String]) {
-    var lines: [String] = []
-    appendReport(to: &lines)
-    objects.append(_reportObject(Self.self, report: lines.first ?? _layerName(Self.self)))
+    _appendReportObjects(to: &objects, [:])
+  }
+
+  /// The layer's object, with its own report line and `numbers`, then its parent's objects.
+  package func _appendReportObjects(
+    to objects: inout [String], _ numbers: KeyValuePairs<String, Int>
+  ) {
+    objects.append(_reportObject(Self.self, report: _ownReportLine, numbers))
     parent.appendReportObjects(to: &objects)
   }
 }
