@@ -13,12 +13,16 @@ let package = Package(
   products: [
     .library(name: "Regions", targets: ["Regions"]),
     .library(name: "Layers", targets: ["Layers"]),
+    // `LD_PRELOAD=.build/release/libRegionsPreload.so REGIONS_STACK='…' program`: any
+    // dynamically linked program in a whole-process region (Docs/WholeProcess.md).
+    .library(name: "RegionsPreload", type: .dynamic, targets: ["RegionsPreload"]),
   ],
   targets: [
     // C: the interposed malloc family and OS calls. No policy lives here.
     .target(name: "RegionMacrosSupport"),
     .target(name: "Layers", dependencies: ["RegionMacrosSupport"], swiftSettings: swiftSettings),
     .target(name: "Regions", dependencies: ["Layers"], swiftSettings: swiftSettings),
+    .target(name: "RegionsPreload", dependencies: ["Regions"], swiftSettings: swiftSettings),
 
     // Shared test support: the randomized conformance checker every layer runs.
     .target(

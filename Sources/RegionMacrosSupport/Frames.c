@@ -31,7 +31,10 @@ __attribute__((noinline)) static void find_stack(void) {
 /// Walks up to `capacity` frames into `frames`; returns how many.
 static int walk(void **frames, int capacity, uintptr_t frame) {
   int count = 0;
-  while (count < capacity && frame >= stack_low && frame + 16 <= stack_high && (frame & 7) == 0) {
+  // (Compared as frame <= high - 16: a garbage frame pointer near the top of the address
+  // space, in code built without frame pointers, must not wrap around.)
+  while (count < capacity && frame >= stack_low && stack_high >= 16 && frame <= stack_high - 16 &&
+         (frame & 7) == 0) {
     const uintptr_t *words = (const uintptr_t *)frame;
     uintptr_t next = words[0];
     uintptr_t return_address = words[1];

@@ -218,7 +218,11 @@ __attribute__((always_inline)) static inline void *malloc_bound(size_t byte_coun
     if (__builtin_expect(!regions_task_slot_found(), 0))
       return regions_route_malloc(byte_count, caller);  // it asks swift_task_getCurrent
     const void *task = regions_current_task();
-    if (task == NULL) return next_malloc(byte_count);
+    if (task == NULL) {
+      binding = regions_process_binding_load();
+      if (binding == NULL) return next_malloc(byte_count);
+      return regions_core_serve((void *)binding, byte_count, thread);
+    }
     if (__builtin_expect(
             task != thread->cached_task || regions_binding_epoch_load() != thread->cached_epoch, 0))
       return regions_route_malloc(byte_count, caller);
@@ -312,6 +316,11 @@ void *calloc(size_t count, size_t size) {
 // MARK: What AlignedEntries.c uses
 
 bool regions_interposer_start(void) { return start(); }
+
+void *regions_interposer_routed_malloc(size_t byte_count, const void *caller) {
+  if (atomic_load_explicit(&route_mallocs, memory_order_relaxed) == 0) return NULL;
+  return malloc_other(byte_count, caller);
+}
 
 void *regions_interposer_aligned_route(size_t alignment, size_t byte_count, const void *caller) {
   if (atomic_load_explicit(&route_mallocs, memory_order_relaxed) == 0) return REGIONS_TO_GROUND;

@@ -17,6 +17,10 @@
   const void *name = __builtin_return_address(0); \
   __asm__ volatile("" : "+r"(name))
 
+/// malloc for an entry point that read its own caller (operator new): a region's block or
+/// the ground's while regions are open, NULL when no region is open or there is no memory.
+REGIONS_HIDDEN void *regions_interposer_routed_malloc(size_t byte_count, const void *caller);
+
 /// Starts the interposer once; false on the thread starting it, re-entered from dlsym.
 REGIONS_HIDDEN bool regions_interposer_start(void);
 /// Reserves the runtime's address range (Reservation.c): 1 TiB of address space if the system

@@ -4,9 +4,12 @@
 // directly, sometimes from inside libswiftCore where no interposed entry point sees it
 // (RuntimeEntries.c); every allocation a Swift program makes for its own values goes through
 // swift_slowAlloc instead. libstdc++ and libdispatch serve only the runtime in a Swift
-// process. The dynamic linker allocates a new thread's TLS vector and dlopen's records, and
-// the C library's stdio allocates a stream's buffer in _IO_file_doallocate: per-thread and
-// per-process state, never the program's.
+// process. The dynamic linker allocates a new thread's TLS vector and dlopen's records. The C
+// library allocates for itself (stdio buffers, locale data, atexit records, name service
+// state): per-thread and per-process state, never the program's — except in the functions
+// that allocate what they hand to the caller (strdup, getline…), whose mallocs count as the
+// caller's. C++'s operator new is interposed (OperatorNew.c), so its callers are classified
+// themselves.
 #define _GNU_SOURCE
 #include "RegionMacrosSupport.h"
 
@@ -17,9 +20,12 @@
 
 regions_text_range regions_runtime_text[24];
 int regions_runtime_text_count;
-uintptr_t regions_slow_alloc_start, regions_slow_alloc_size;
+regions_text_range regions_program_text[16];
+int regions_program_text_count;
 
 static const int capacity = (int)(sizeof regions_runtime_text / sizeof regions_runtime_text[0]);
+static const int program_capacity =
+    (int)(sizeof regions_program_text / sizeof regions_program_text[0]);
 
 static void add_range(uintptr_t start, uintptr_t size, regions_caller_kind kind) {
   if (regions_runtime_text_count == capacity || size == 0) return;
@@ -39,7 +45,7 @@ static int library_kind(const char *path) {
   name = name ? name + 1 : path;
   if (has_prefix(name, "libswift_Concurrency.so")) return regions_caller_concurrency;
   static const char *const runtime[] = {"libswiftCore.so", "libstdc++.so", "libdispatch.so",
-                                        "ld-linux"};
+                                        "ld-linux", "libc.so"};
   for (size_t i = 0; i < sizeof runtime / sizeof runtime[0]; i++)
     if (has_prefix(name, runtime[i])) return regions_caller_runtime;
   return -1;
@@ -72,13 +78,21 @@ static bool function_extent(const char *symbol_name, uintptr_t *start, uintptr_t
   return true;
 }
 
-void regions_find_runtime_text(void) {
+/// Adds a function whose mallocs are the program's, if the process has it.
+static void add_program_function(const char *symbol_name) {
   uintptr_t start, size;
-  if (function_extent("_IO_file_doallocate", &start, &size))
-    add_range(start, size, regions_caller_runtime);
-  if (function_extent("swift_slowAlloc", &start, &size)) {
-    regions_slow_alloc_start = start;
-    regions_slow_alloc_size = size;
-  }
+  if (regions_program_text_count == program_capacity) return;
+  if (!function_extent(symbol_name, &start, &size)) return;
+  regions_program_text[regions_program_text_count].start = start;
+  regions_program_text[regions_program_text_count].size = size;
+  regions_program_text[regions_program_text_count].kind = regions_caller_program;
+  regions_program_text_count++;
+}
+
+void regions_find_runtime_text(void) {
+  static const char *const program[] = {"swift_slowAlloc", "strdup",   "strndup",
+                                        "wcsdup",          "getdelim", "realpath"};
+  for (size_t i = 0; i < sizeof program / sizeof program[0]; i++)
+    add_program_function(program[i]);
   dl_iterate_phdr(collect_runtime_text, NULL);
 }

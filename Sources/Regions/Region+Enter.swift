@@ -74,7 +74,7 @@ extension Region {
 
   /// The innermost open region of the current task, if any.
   public static var current: Region? {
-    innermostOpen(_current).map(Region.init(node:))
+    innermostOpen(_Bindings.currentNode).map(Region.init(node:))
   }
 
   static func innermostOpen(_ start: _RegionNode?) -> _RegionNode? {
@@ -84,7 +84,7 @@ extension Region {
   }
 
   static func outward() -> _RegionNode? {
-    innermostOpen(_current)?.parent
+    innermostOpen(_Bindings.currentNode)?.parent
   }
 
   /// Moves `stack` into ground storage and opens a region over it.

@@ -98,7 +98,7 @@ public struct Check<Parent: Layer>: WrappingLayer {
     _ pointer: UnsafeMutableRawPointer, _ byteCount: Int, _ alignment: Int
   ) -> Never {
     fatalError(
-      "Regions: \(Self.self) was asked to deallocate \(pointer) (\(byteCount) bytes, alignment \(alignment)), which is not live: a double free, or a pointer this stack did not allocate"
+      "Regions: \(_layerTypeDescription(Self.self)) was asked to deallocate \(pointer) (\(byteCount) bytes, alignment \(alignment)), which is not live: a double free, or a pointer this stack did not allocate"
     )
   }
 
@@ -108,7 +108,7 @@ public struct Check<Parent: Layer>: WrappingLayer {
     _ alignment: Int
   ) -> Never {
     fatalError(
-      "Regions: \(Self.self) was asked to deallocate \(pointer) with \(byteCount) bytes, alignment \(alignment), but it was allocated with \(entry.byteCount) bytes, alignment \(entry.alignment)"
+      "Regions: \(_layerTypeDescription(Self.self)) was asked to deallocate \(pointer) with \(byteCount) bytes, alignment \(alignment), but it was allocated with \(entry.byteCount) bytes, alignment \(entry.alignment)"
     )
   }
 
@@ -192,7 +192,7 @@ public struct Check<Parent: Layer>: WrappingLayer {
       programBytes == _liveBytes
       ? "" : "; \(_liveBytes) bytes of the stack's with the runtime's block headers"
     return
-      "Regions: \(Self.self) has \(_live.count) live blocks (\(programBytes) bytes\(overhead)) at reset:\n"
+      "Regions: \(_layerTypeDescription(Self.self)) has \(_live.count) live blocks (\(programBytes) bytes\(overhead)) at reset:\n"
       + summary.joined(separator: "\n") + "\n  first blocks:\n"
       + zip(listed, listedSites).map { line, site in
         line + (site > 0 ? ", at " + _siteDescription(site, separator: " ← ") : "")

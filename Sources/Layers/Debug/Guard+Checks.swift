@@ -66,7 +66,7 @@ extension Guard {
   @usableFromInline @inline(never)
   func _lost(_ base: UnsafeMutableRawPointer) -> Never {
     AllocationRequest.stop(
-      "Regions: \(Self.self) cannot make the pages at \(base) accessible again (mprotect failed, errno \(regions_errno())), so it can neither use nor give them back"
+      "Regions: \(_layerTypeDescription(Self.self)) cannot make the pages at \(base) accessible again (mprotect failed, errno \(regions_errno())), so it can neither use nor give them back"
     )
   }
 
@@ -200,7 +200,7 @@ extension Guard {
     let hint =
       kind == .overflow || kind == .underflow
       ? " (or a deallocate with another byteCount or alignment than the allocation's)" : ""
-    fatalError("Regions: \(Self.self) found \(what)\(hint)")
+    fatalError("Regions: \(_layerTypeDescription(Self.self)) found \(what)\(hint)")
   }
 }
 

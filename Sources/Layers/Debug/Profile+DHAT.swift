@@ -63,8 +63,9 @@ struct _ProfileWriter {
 
   @usableFromInline
   func write() {
-    writeFile(path, dhat())
-    writeFile(Self.flameGraphPath(for: path), _FlameGraph(sites: sites).svg())
+    _writeFile(path, dhat(), writer: "Profile")
+    _writeFile(
+      Self.flameGraphPath(for: path), _FlameGraph(sites: sites).svg(), writer: "Profile")
   }
 
   /// `heap.json` → `heap.svg`; a path without an extension gets `.svg` added.
@@ -117,16 +118,4 @@ struct _ProfileWriter {
       """
   }
 
-  func writeFile(_ path: String, _ text: String) {
-    let descriptor = regions_file_create(path)
-    guard descriptor >= 0 else {
-      _writeToStandardError("Regions: Profile could not create \(path) (errno \(errno))\n")
-      return
-    }
-    var bytes = Array(text.utf8)
-    if regions_file_write(descriptor, &bytes, bytes.count) != 0 {
-      _writeToStandardError("Regions: Profile could not write \(path) (errno \(errno))\n")
-    }
-    _ = regions_file_close(descriptor)
-  }
 }

@@ -13,7 +13,7 @@ extension Stats: CustomStringConvertible {
     ]
     let values = rows.map { String($0.1) }
     let width = values.map(\.count).max() ?? 0
-    var text = "\(Self.self)\n"
+    var text = "\(_layerTypeDescription(Self.self))\n"
     for (row, value) in zip(rows, values) {
       let label = row.0 + String(repeating: " ", count: 20 - row.0.count)
       text += "  \(label)\(String(repeating: " ", count: width - value.count))\(value)\n"

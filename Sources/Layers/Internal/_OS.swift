@@ -1,5 +1,9 @@
 import RegionMacrosSupport
 
+#if canImport(Glibc)
+  import Glibc
+#endif
+
 /// The one place layers get pages from the OS. Internal wrappers over the C calls, so that
 /// failure paths (mmap returning ENOMEM) can be forced from tests.
 @usableFromInline
@@ -48,6 +52,21 @@ internal enum _ProcessAllocator {
   message.withUTF8 { bytes in
     bytes.withMemoryRebound(to: CChar.self) { regions_write_stderr($0.baseAddress, $0.count) }
   }
+}
+
+/// Writes `text` to the file at `path` (created or truncated); on failure, a message naming
+/// `writer` and the errno on standard error. Not on the allocation path.
+package func _writeFile(_ path: String, _ text: String, writer: String) {
+  let descriptor = regions_file_create(path)
+  guard descriptor >= 0 else {
+    _writeToStandardError("Regions: \(writer) could not create \(path) (errno \(errno))\n")
+    return
+  }
+  var bytes = Array(text.utf8)
+  if regions_file_write(descriptor, &bytes, bytes.count) != 0 {
+    _writeToStandardError("Regions: \(writer) could not write \(path) (errno \(errno))\n")
+  }
+  _ = regions_file_close(descriptor)
 }
 
 /// The program break, for ``Sbrk``: the C library's `sbrk`/`brk`, so its malloc keeps a

@@ -119,19 +119,20 @@ enum _Symbols {
   /// `file:line` (from addr2line; nil where it knows none), ending with the function the code
   /// belongs to. Empty when addr2line is not installed or knows nothing.
   static func lineInformation(_ object: String, _ offsets: [UInt]) -> [[(String?, String?)]] {
-    guard access("/usr/bin/addr2line", X_OK) == 0, !object.contains("'") else {
-      return offsets.map { _ in [] }
-    }
+    guard access("/usr/bin/addr2line", X_OK) == 0 else { return offsets.map { _ in [] } }
     var found: [[(String?, String?)]] = []
     var start = 0
     while start < offsets.count {
       let batch = offsets[start..<Swift.min(start + 200, offsets.count)]
       // -a: each address first, then (function, file:line) pairs, one per inlined level.
-      let command =
-        "/usr/bin/addr2line -a -i -f -C -e '\(object)' "
-        + batch.map { "0x" + String($0, radix: 16) }.joined(separator: " ") + " 2>/dev/null"
+      let arguments =
+        ["/usr/bin/addr2line", "-a", "-i", "-f", "-C", "-e", object]
+        + batch.map { "0x" + String($0, radix: 16) }
+      var cArguments = arguments.map { strdup($0) } + [nil]
+      defer { cArguments.forEach { free($0) } }
       var groups: [[String]] = []
-      if let pipe = popen(command, "r") {
+      var process: Int32 = 0
+      if let pipe = regions_spawn_reading(&cArguments, &process) {
         var buffer = [CChar](repeating: 0, count: 8192)
         while fgets(&buffer, Int32(buffer.count), pipe) != nil {
           let bytes = buffer.prefix { $0 != 0 && $0 != 10 }.map { UInt8(bitPattern: $0) }
@@ -144,7 +145,7 @@ enum _Symbols {
             groups[groups.count - 1].append(line)
           }
         }
-        pclose(pipe)
+        regions_spawn_finish(pipe, process)
       }
       for index in 0..<batch.count {
         let lines = index < groups.count ? groups[index] : []

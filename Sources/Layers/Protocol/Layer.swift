@@ -71,6 +71,13 @@ extension Layer {
   public static var returnsZeroedMemory: Bool { false }
 }
 
+/// A layer type as messages name it: `Check<Mmap>`, or `Check` for a layer of a parsed stack
+/// (whose parents are erased; the stack's text names them).
+package func _layerTypeDescription(_ type: Any.Type) -> String {
+  let name = String(describing: type)
+  return name.contains("_ErasedLayer") ? _layerName(type) : name
+}
+
 /// The name of a layer type without its generic arguments: `Chunk` for `Chunk<Mmap>`.
 package func _layerName(_ type: Any.Type) -> String {
   let full = _typeName(type, qualified: false)

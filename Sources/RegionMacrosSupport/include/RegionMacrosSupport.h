@@ -9,6 +9,7 @@
 #define REGION_MACROS_SUPPORT_H
 
 #include <stddef.h>
+#include <stdio.h>
 #include <stdint.h>
 #include <stdbool.h>
 
@@ -224,6 +225,22 @@ long regions_route_usable_size(void *pointer) __attribute__((weak));
 void *regions_route_reallocate(void *pointer, size_t byte_count, const void *caller)
     __attribute__((weak));
 
+/// Opens the whole-process region when REGIONS_STACK is set (Process.c calls it before
+/// `main`, once the program's Swift code is registered): parses the text (a message and exit
+/// status 2 when it does not parse), opens the region, registers the report at exit.
+void regions_process_start(void) __attribute__((weak));
+
+/// The whole-process region's core, or NULL: where a thread's allocations go when neither a
+/// synchronous scope nor a task binds a region (instead of the ground).
+extern const void *regions_process_binding;
+
+static inline const void *regions_process_binding_load(void) {
+  return __atomic_load_n(&regions_process_binding, __ATOMIC_ACQUIRE);
+}
+static inline void regions_process_binding_store(const void *core) {
+  __atomic_store_n(&regions_process_binding, core, __ATOMIC_RELEASE);
+}
+
 /// Lets the interposer call the routes (once). False if the hook cannot work in this process
 /// (compiled out, or no address range could be reserved).
 bool regions_hook_start(void);
@@ -284,9 +301,11 @@ typedef struct {
 
 extern regions_text_range regions_runtime_text[24];
 extern int regions_runtime_text_count;
-/// swift_slowAlloc: every Swift value's allocation comes from it, so its mallocs are the
-/// program's even though it lies in libswiftCore.
-extern uintptr_t regions_slow_alloc_start, regions_slow_alloc_size;
+/// Functions inside those libraries whose mallocs are the program's: swift_slowAlloc (every
+/// Swift value's allocation comes from it), the C library's functions that allocate what
+/// they return to the caller (strdup, getline…).
+extern regions_text_range regions_program_text[16];
+extern int regions_program_text_count;
 
 /// Finds the runtime libraries' code (once, at start-up).
 void regions_find_runtime_text(void);
@@ -294,7 +313,9 @@ void regions_find_runtime_text(void);
 /// The kind of caller whose code contains `return_address`.
 static inline regions_caller_kind regions_caller_of(const void *return_address) {
   uintptr_t address = (uintptr_t)return_address;
-  if (address - regions_slow_alloc_start < regions_slow_alloc_size) return regions_caller_program;
+  for (int i = 0; i < regions_program_text_count; i++)
+    if (address - regions_program_text[i].start < regions_program_text[i].size)
+      return regions_caller_program;
   for (int i = 0; i < regions_runtime_text_count; i++)
     if (address - regions_runtime_text[i].start < regions_runtime_text[i].size)
       return regions_runtime_text[i].kind;
@@ -590,6 +611,15 @@ int regions_file_write(int descriptor, const void *bytes, size_t count);
 
 /// Closes a descriptor. Returns 0, or -1 with errno set.
 int regions_file_close(int descriptor);
+
+// MARK: - Helper programs (Spawn.c)
+
+/// Runs `arguments[0]` (a path) with `arguments` (NULL-terminated), its standard output in the
+/// returned stream, its errors discarded, and the environment without LD_PRELOAD,
+/// REGIONS_STACK and REGIONS_REPORT; NULL if it could not start. `process` receives its id.
+FILE *regions_spawn_reading(char *const arguments[], int *process);
+/// Closes the stream and waits for the helper.
+void regions_spawn_finish(FILE *reading, int process);
 
 #ifdef __cplusplus
 }

@@ -7,7 +7,9 @@ func _swiftTaskLocalValueGet(_ key: UnsafeRawPointer) -> UnsafeMutableRawPointer
 
 /// Which region a thread's allocations go to: the binding of the code running on it.
 ///
-/// The binding is the task-local `Region._current`. The hook finds it in two ways that are
+/// The binding is the task-local `Region._current`; where nothing is bound at all (a thread
+/// outside every scope, a task that never entered one), the whole-process region if
+/// REGIONS_STACK opened one (`regions_process_binding`), else the ground. The hook finds it in two ways that are
 /// equal to it by construction:
 /// - a synchronous scope (`enter`, `escape`, `join`) puts its region in the thread's context
 ///   for the length of its body: the body never suspends, so every allocation the thread
@@ -35,7 +37,7 @@ enum _Bindings {
 
   @inline(__always)
   static func taskBinding(_ thread: UnsafeMutablePointer<regions_thread_t>) -> UnsafeRawPointer? {
-    guard let task = regions_current_task() else { return nil }
+    guard let task = regions_current_task() else { return regions_process_binding_load() }
     let epoch = regions_binding_epoch_load()
     if task == thread.pointee.cached_task && epoch == thread.pointee.cached_epoch {
       return thread.pointee.cached_binding
@@ -48,17 +50,28 @@ enum _Bindings {
   static func lookUp(
     _ thread: UnsafeMutablePointer<regions_thread_t>, task: UnsafeRawPointer, epoch: UInt
   ) -> UnsafeRawPointer? {
-    var binding = ground
-    if let key, let storage = _swiftTaskLocalValueGet(key),
-      let node = storage.load(as: UnsafeRawPointer?.self)
-    {
-      binding = UnsafeRawPointer(
-        Unmanaged<_RegionNode>.fromOpaque(node)._withUnsafeGuaranteedRef { $0.core })
+    // Nothing bound: the whole-process region, if there is one; bound to nil: the ground.
+    var binding = regions_process_binding_load() ?? ground
+    if let key, let storage = _swiftTaskLocalValueGet(key) {
+      binding = ground
+      if let node = storage.load(as: UnsafeRawPointer?.self) {
+        binding = UnsafeRawPointer(
+          Unmanaged<_RegionNode>.fromOpaque(node)._withUnsafeGuaranteedRef { $0.core })
+      }
     }
     thread.pointee.cached_task = task
     thread.pointee.cached_binding = binding
     thread.pointee.cached_epoch = epoch
     return binding
+  }
+
+  /// The region the code running now is bound to (open or not): its task-local binding, or
+  /// the whole-process region where nothing is bound; nil for the ground.
+  static var currentNode: _RegionNode? {
+    if let process = _ProcessRegion.node, let key, _swiftTaskLocalValueGet(key) == nil {
+      return process
+    }
+    return Region._current
   }
 
   /// Runs a synchronous body with `region` bound both task-locally (for tasks it creates)

@@ -47,6 +47,7 @@ enum _Fork {
     }
     _CoreRegistry.lock?.initialize(to: regions_lock_t())
     regions_hook_open_regions_add(-closed)
+    regions_process_binding_store(nil)
     regions_binding_epoch_bump()
     // The forking thread's record may be the bias owner of locks reset above: start afresh.
     let thread = regions_thread_context()!

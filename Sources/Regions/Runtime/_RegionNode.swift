@@ -23,7 +23,7 @@ final class _RegionNode: @unchecked Sendable {
     exhaustion: Region.ExhaustionPolicy, stackName: String
   ) {
     _Runtime.start()
-    let parent = Region._current
+    let parent = _Bindings.currentNode
     self.parent = parent
     self.core = .make(
       parent: parent?.core, stack: stack, paths: paths, exhaustion: exhaustion,
