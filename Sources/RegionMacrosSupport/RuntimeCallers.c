@@ -6,10 +6,10 @@
 // swift_slowAlloc instead. libstdc++ and libdispatch serve only the runtime in a Swift
 // process. The dynamic linker allocates a new thread's TLS vector and dlopen's records. The C
 // library allocates for itself (stdio buffers, locale data, atexit records, name service
-// state): per-thread and per-process state, never the program's — except in the functions
-// that allocate what they hand to the caller (strdup, getline…), whose mallocs count as the
-// caller's. C++'s operator new is interposed (OperatorNew.c), so its callers are classified
-// themselves.
+// state): per-thread and per-process state, never the program's — except in getline and
+// realpath, which allocate what they hand to their caller (mostly the program). strdup,
+// strndup and C++'s operator new are interposed (CallerEntries.c), so their callers are
+// classified themselves.
 #define _GNU_SOURCE
 #include "RegionMacrosSupport.h"
 
@@ -90,8 +90,7 @@ static void add_program_function(const char *symbol_name) {
 }
 
 void regions_find_runtime_text(void) {
-  static const char *const program[] = {"swift_slowAlloc", "strdup",   "strndup",
-                                        "wcsdup",          "getdelim", "realpath"};
+  static const char *const program[] = {"swift_slowAlloc", "getdelim", "realpath"};
   for (size_t i = 0; i < sizeof program / sizeof program[0]; i++)
     add_program_function(program[i]);
   dl_iterate_phdr(collect_runtime_text, NULL);

@@ -16,7 +16,7 @@ public struct ParsedStack: Layer {
   /// The text the stack was parsed from.
   public let text: String
   var top: _ErasedLayer
-  private let owner: _ParsedLayers
+  private let owner: _BuiltLayers
 
   /// Parses `text` and builds its layers.
   ///
@@ -26,9 +26,8 @@ public struct ParsedStack: Layer {
   public init(parsing text: String) throws(StackSyntaxError) {
     var parser = _StackParser(text)
     let syntax = try parser.parseStack()
-    var built: [_ErasedLayer] = []
-    top = syntax.build(&built)
-    owner = _ParsedLayers(built)
+    owner = _BuiltLayers()
+    top = syntax.build(owner)
     self.text = text
   }
 
@@ -68,11 +67,4 @@ public struct ParsedStack: Layer {
   public func appendReportObjects(to objects: inout [String]) {
     top.appendReportObjects(to: &objects)
   }
-}
-
-/// Owns a parsed stack's layers: destroys them when the last copy of the stack goes.
-private final class _ParsedLayers {
-  let layers: [_ErasedLayer]
-  init(_ layers: [_ErasedLayer]) { self.layers = layers }
-  deinit { for layer in layers { layer.destroy() } }
 }

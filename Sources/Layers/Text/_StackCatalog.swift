@@ -20,11 +20,11 @@ struct _LayerEntry: Sendable {
   /// One entry per parent block: nil for the first trailing closure, then the labels of the
   /// others (`above:`, `otherwise:`). Empty for a source layer.
   let parentLabels: [String?]
-  let make: @Sendable (_Arguments, [_ErasedLayer]) -> _ErasedLayer
+  let make: @Sendable (_Arguments, [() -> _ErasedLayer]) -> _ErasedLayer
 
   init(
     _ name: String, _ parameters: [Parameter] = [], parents parentLabels: [String?] = [nil],
-    make: @escaping @Sendable (_Arguments, [_ErasedLayer]) -> _ErasedLayer
+    make: @escaping @Sendable (_Arguments, [() -> _ErasedLayer]) -> _ErasedLayer
   ) {
     self.name = name
     self.parameters = parameters
@@ -73,54 +73,54 @@ enum _StackCatalog {
   /// Every layer, by name (alphabetical).
   static let entries: [_LayerEntry] = [
     _LayerEntry("Align", [.integer(nil, required: true)]) { a, p in
-      _ErasedLayer(Align(a.integer("_")) { p[0] })
+      _ErasedLayer(Align(a.integer("_")) { p[0]() })
     },
-    _LayerEntry("Batch") { _, p in _ErasedLayer(Batch { p[0] }) },
+    _LayerEntry("Batch") { _, p in _ErasedLayer(Batch { p[0]() }) },
     _LayerEntry("Bonwick", [.integer("cachedSlabsPerBucket"), .integer("bigCacheCapacity")]) {
       a, p in
       _ErasedLayer(
         Bonwick(
           cachedSlabsPerBucket: a.integer("cachedSlabsPerBucket", 2),
           bigCacheCapacity: a.integer("bigCacheCapacity", 8)
-        ) { p[0] })
+        ) { p[0]() })
     },
     _LayerEntry(
       "Buddy", [.integer("baseSize", required: true), .integer("blockExponent", required: true)]
     ) { a, p in
       _ErasedLayer(
         Buddy(baseSize: a.integer("baseSize"), blockExponent: a.integer("blockExponent")) {
-          p[0]
+          p[0]()
         })
     },
     _LayerEntry("BySize", [.integer("threshold", required: true)], parents: [nil, "above"]) {
       a, p in
       _ErasedLayer(
         BySize(threshold: a.integer("threshold")) {
-          p[0]
+          p[0]()
         } above: {
-          p[1]
+          p[1]()
         })
     },
-    _LayerEntry("Bypass") { _, p in _ErasedLayer(Bypass { p[0] }) },
+    _LayerEntry("Bypass") { _, p in _ErasedLayer(Bypass { p[0]() }) },
     _LayerEntry("Check", [.member("onLeak", ["stop", "report"]), .integer("siteFrames")]) {
       a, p in
       let policy: Check<_ErasedLayer>.LeakPolicy =
         a.member("onLeak", "stop") == "report" ? .report : .stop
-      return _ErasedLayer(Check(onLeak: policy, siteFrames: a.integer("siteFrames", 4)) { p[0] })
+      return _ErasedLayer(Check(onLeak: policy, siteFrames: a.integer("siteFrames", 4)) { p[0]() })
     },
     _LayerEntry("Chunk", [.integer(nil, required: true)]) { a, p in
-      _ErasedLayer(Chunk(a.integer("_")) { p[0] })
+      _ErasedLayer(Chunk(a.integer("_")) { p[0]() })
     },
     _LayerEntry("Fallback", parents: [nil, "otherwise"]) { _, p in
       _ErasedLayer(
         Fallback {
-          p[0]
+          p[0]()
         } otherwise: {
-          p[1]
+          p[1]()
         })
     },
     _LayerEntry("FreeList", [.integer("slabSize")]) { a, p in
-      _ErasedLayer(FreeList(slabSize: a.integer("slabSize", 1 << 20)) { p[0] })
+      _ErasedLayer(FreeList(slabSize: a.integer("slabSize", 1 << 20)) { p[0]() })
     },
     _LayerEntry("GroundPages", parents: []) { _, _ in _ErasedLayer(GroundPages()) },
     _LayerEntry(
@@ -136,21 +136,21 @@ enum _StackCatalog {
         Guard(
           protection, quarantineBlocks: a.integer("quarantineBlocks", 1024),
           quarantineBytes: a.integer("quarantineBytes", 16 << 20)
-        ) { p[0] })
+        ) { p[0]() })
     },
     _LayerEntry("Limit", [.integer("bytes", required: true)]) { a, p in
-      _ErasedLayer(Limit(bytes: a.integer("bytes")) { p[0] })
+      _ErasedLayer(Limit(bytes: a.integer("bytes")) { p[0]() })
     },
-    _LayerEntry("Locked") { _, p in _ErasedLayer(Locked { p[0] }) },
+    _LayerEntry("Locked") { _, p in _ErasedLayer(Locked { p[0]() }) },
     _LayerEntry("Mmap", parents: []) { _, _ in _ErasedLayer(Mmap()) },
     _LayerEntry("OuterRegionPages", parents: []) { _, _ in _ErasedLayer(OuterRegionPages()) },
     _LayerEntry("PerThread", [.integer("slots")]) { a, p in
-      _ErasedLayer(PerThread(slots: a.integer("slots", 64)) { p[0] })
+      _ErasedLayer(PerThread(slots: a.integer("slots", 64), makingEachParent: p[0]))
     },
     _LayerEntry("ProcessAllocator", parents: []) { _, _ in _ErasedLayer(ProcessAllocator()) },
     _LayerEntry("Profile", [.string("writingTo"), .integer("frames")]) { a, p in
       _ErasedLayer(
-        Profile(writingTo: a.string("writingTo"), frames: a.integer("frames", 8)) { p[0] })
+        Profile(writingTo: a.string("writingTo"), frames: a.integer("frames", 8)) { p[0]() })
     },
     _LayerEntry("Sbrk", [.integer("minimumGrowth"), .integer("trimThreshold")], parents: []) {
       a, _ in
@@ -160,13 +160,13 @@ enum _StackCatalog {
           trimThreshold: a.integer("trimThreshold", 128 * 1024)))
     },
     _LayerEntry("SizeClasses", [.integer("slabSize")]) { a, p in
-      _ErasedLayer(SizeClasses(slabSize: a.integer("slabSize", 1 << 18)) { p[0] })
+      _ErasedLayer(SizeClasses(slabSize: a.integer("slabSize", 1 << 18)) { p[0]() })
     },
-    _LayerEntry("Stats") { _, p in _ErasedLayer(Stats { p[0] }) },
+    _LayerEntry("Stats") { _, p in _ErasedLayer(Stats { p[0]() }) },
     _LayerEntry("Trace", [.string("to")]) { a, p in
-      _ErasedLayer(Trace(to: a.string("to")) { p[0] })
+      _ErasedLayer(Trace(to: a.string("to")) { p[0]() })
     },
-    _LayerEntry("Zero") { _, p in _ErasedLayer(Zero { p[0] }) },
+    _LayerEntry("Zero") { _, p in _ErasedLayer(Zero { p[0]() }) },
   ]
 
   static func entry(named name: String) -> _LayerEntry? {

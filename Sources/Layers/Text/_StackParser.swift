@@ -10,6 +10,13 @@
 ///
 /// Every name, label and value is checked against the catalog as it is read, so an error
 /// points at the first thing that is wrong and says what would have been accepted there.
+/// The handles a parsed stack's layers were built into, destroyed with the last copy of the
+/// stack.
+final class _BuiltLayers {
+  var layers: [_ErasedLayer] = []
+  deinit { for layer in layers { layer.destroy() } }
+}
+
 struct _StackParser {
   /// A parsed layer: its catalog entry, its arguments and its parents, ready to build.
   struct Syntax {
@@ -17,11 +24,11 @@ struct _StackParser {
     let arguments: _Arguments
     let parents: [Syntax]
 
-    /// Builds the layer and its parents, bottom first; `built` collects every handle.
-    func build(_ built: inout [_ErasedLayer]) -> _ErasedLayer {
-      let parentLayers = parents.map { $0.build(&built) }
-      let layer = entry.make(arguments, parentLayers)
-      built.append(layer)
+    /// Builds the layer, its parents first (each time a builder is called: PerThread builds
+    /// its parent once per slot); `built` collects every handle.
+    func build(_ built: _BuiltLayers) -> _ErasedLayer {
+      let layer = entry.make(arguments, parents.map { parent in { parent.build(built) } })
+      built.layers.append(layer)
       return layer
     }
   }

@@ -50,11 +50,18 @@ public struct PerThread<Parent: Layer>: Layer {
   ///   - parent: the stack each thread gets a copy of.
   /// - Precondition: `1 <= slots <= 4096`, and the OS maps the table; stops otherwise.
   public init(slots: Int = 64, @LayerBuilder parent: () -> Parent) {
+    let prototype = parent()
+    self.init(slots: slots, makingEachParent: { prototype })
+  }
+
+  /// A PerThread whose slots each get a parent of their own from `make` (a parsed stack's
+  /// parents are handles: copies of one would share its state).
+  package init(slots: Int, makingEachParent make: () -> Parent) {
     if !((1...4096).contains(slots)) {
       AllocationRequest.stop("Regions: PerThread needs 1 to 4096 slots (got \(slots))")
     }
     let count = 1 << (Int.bitWidth - (slots - 1).leadingZeroBitCount)
-    _table = _SlotTable(prototype: parent(), slotCount: count + 1)
+    _table = _SlotTable(slotCount: count + 1, make)
     _slots = _table.base
     _slotMask = count - 1
     _slotStride = _table.stride
@@ -239,7 +246,7 @@ internal final class _SlotTable<Parent: Layer> {
   @inlinable @inline(__always)
   static var parentOffset: Int { Swift.max(32, MemoryLayout<Parent>.alignment) }
 
-  init(prototype: Parent, slotCount: Int) {
+  init(slotCount: Int, _ make: () -> Parent) {
     self.slotCount = slotCount
     // 128 bytes apart at least, so neighbouring slots share no cache line (nor its pair).
     stride = AllocationRequest.roundUp(Self.parentOffset + MemoryLayout<Parent>.stride, to: 128)
@@ -250,7 +257,7 @@ internal final class _SlotTable<Parent: Layer> {
     base = pages
     for index in 0..<slotCount {
       (pages + index * stride + Self.parentOffset).bindMemory(to: Parent.self, capacity: 1)
-        .initialize(to: prototype)
+        .initialize(to: make())
     }
   }
 

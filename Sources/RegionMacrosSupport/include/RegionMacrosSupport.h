@@ -302,8 +302,8 @@ typedef struct {
 extern regions_text_range regions_runtime_text[24];
 extern int regions_runtime_text_count;
 /// Functions inside those libraries whose mallocs are the program's: swift_slowAlloc (every
-/// Swift value's allocation comes from it), the C library's functions that allocate what
-/// they return to the caller (strdup, getline…).
+/// Swift value's allocation comes from it), and the C library's getline and realpath, which
+/// allocate what they return to the caller.
 extern regions_text_range regions_program_text[16];
 extern int regions_program_text_count;
 

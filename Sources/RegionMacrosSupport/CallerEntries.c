@@ -1,17 +1,17 @@
-// C++'s operator new, interposed like malloc.
-//
-// libstdc++'s operator new calls malloc from inside libstdc++, whose own mallocs go to the
-// ground (RuntimeCallers.c): its caller would hide the program's. So operator new reads its
-// own caller, and a region serves it as it would that caller's malloc: a C++ program's `new`
-// is the program's allocation, the Swift runtime's `new` (from libswiftCore) the runtime's.
-// When no region is open, or a region has no memory, the next operator new runs (its
-// new-handler, its bad_alloc). operator delete needs nothing: it calls free, which finds the
-// block's owner by address.
+// Entry points that allocate for their caller from inside a library whose own mallocs go to
+// the ground (RuntimeCallers.c): C++'s operator new (libstdc++) and strdup / strndup (the C
+// library). Their malloc's caller would hide the real one, so each reads its own caller and
+// a region serves it as it would that caller's malloc: a C++ program's `new` or a program's
+// strdup is the program's allocation, the Swift runtime's `new` or libdispatch's strdup of a
+// queue label the runtime's. When no region is open, or a region has no memory, the next
+// definition runs (operator new's new-handler and bad_alloc). Freeing needs nothing: delete
+// and free find the block's owner by address.
 #define _GNU_SOURCE
 #include "RegionMacrosSupport.h"
 #include "Interposer.h"
 
 #include <dlfcn.h>
+#include <string.h>
 
 #ifndef REGIONS_NO_HOOK
 
@@ -51,5 +51,28 @@ REGIONS_OPERATOR_NEW(_Znam)
 // The std::nothrow_t forms.
 REGIONS_OPERATOR_NEW_NOTHROW(_ZnwmRKSt9nothrow_t)
 REGIONS_OPERATOR_NEW_NOTHROW(_ZnamRKSt9nothrow_t)
+
+// strdup and strndup.
+static void *next_strdup;
+static void *next_strndup;
+
+char *strdup(const char *text) {
+  REGIONS_CALLER(caller);
+  size_t byte_count = strlen(text) + 1;
+  char *copy = regions_interposer_routed_malloc(byte_count, caller);
+  if (copy == NULL) return ((char *(*)(const char *))resolve(&next_strdup, "strdup"))(text);
+  return memcpy(copy, text, byte_count);
+}
+
+char *strndup(const char *text, size_t most) {
+  REGIONS_CALLER(caller);
+  size_t length = strnlen(text, most);
+  char *copy = regions_interposer_routed_malloc(length + 1, caller);
+  if (copy == NULL)
+    return ((char *(*)(const char *, size_t))resolve(&next_strndup, "strndup"))(text, most);
+  memcpy(copy, text, length);
+  copy[length] = 0;
+  return copy;
+}
 
 #endif
