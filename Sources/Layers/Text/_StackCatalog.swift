@@ -145,7 +145,7 @@ enum _StackCatalog {
     _LayerEntry("Mmap", parents: []) { _, _ in _ErasedLayer(Mmap()) },
     _LayerEntry("OuterRegionPages", parents: []) { _, _ in _ErasedLayer(OuterRegionPages()) },
     _LayerEntry("PerThread", [.integer("slots")]) { a, p in
-      _ErasedLayer(PerThread(slots: a.integer("slots", 64), makingEachParent: p[0]))
+      _ErasedLayer(PerThread(eachSlotOf: a.integer("slots", 64), making: p[0]))
     },
     _LayerEntry("ProcessAllocator", parents: []) { _, _ in _ErasedLayer(ProcessAllocator()) },
     _LayerEntry("Profile", [.string("writingTo"), .integer("frames")]) { a, p in

@@ -51,12 +51,12 @@ public struct PerThread<Parent: Layer>: Layer {
   /// - Precondition: `1 <= slots <= 4096`, and the OS maps the table; stops otherwise.
   public init(slots: Int = 64, @LayerBuilder parent: () -> Parent) {
     let prototype = parent()
-    self.init(slots: slots, makingEachParent: { prototype })
+    self.init(eachSlotOf: slots, making: { prototype })
   }
 
   /// A PerThread whose slots each get a parent of their own from `make` (a parsed stack's
   /// parents are handles: copies of one would share its state).
-  package init(slots: Int, makingEachParent make: () -> Parent) {
+  package init(eachSlotOf slots: Int, making make: () -> Parent) {
     if !((1...4096).contains(slots)) {
       AllocationRequest.stop("Regions: PerThread needs 1 to 4096 slots (got \(slots))")
     }
