@@ -38,11 +38,13 @@ public struct ParsedStack: Layer {
   /// this stack are safe (``Layer/isThreadSafe`` of the top layer's type).
   public var topIsThreadSafe: Bool { top.layerIsThreadSafe }
 
+  /// A block from the parsed stack's top layer.
   @inlinable @inline(__always)
   public mutating func allocate(byteCount: Int, alignment: Int) -> UnsafeMutableRawPointer? {
     _allocate(byteCount, alignment)
   }
 
+  /// Gives a block back to the parsed stack's top layer.
   @inlinable @inline(__always)
   public mutating func deallocate(
     _ pointer: UnsafeMutableRawPointer, byteCount: Int, alignment: Int
@@ -60,10 +62,13 @@ public struct ParsedStack: Layer {
     top.deallocate(pointer, byteCount: byteCount, alignment: alignment)
   }
 
+  /// Resets every layer of the parsed stack.
   public mutating func reset() { top.reset() }
 
+  /// The parsed layers' lines, outermost first.
   public func appendReport(to lines: inout [String]) { top.appendReport(to: &lines) }
 
+  /// The parsed layers' JSON objects, outermost first.
   public func appendReportObjects(to objects: inout [String]) {
     top.appendReportObjects(to: &objects)
   }

@@ -10,6 +10,7 @@ public struct StackSyntaxError: Error, Equatable, CustomStringConvertible, Senda
   /// What would have been accepted at `offset`: layer names, argument labels, `'{'`…
   public let expected: [String]
 
+  /// An error at `offset` in `text`.
   public init(text: String, offset: Int, problem: String, expected: [String]) {
     self.text = text
     self.offset = offset
