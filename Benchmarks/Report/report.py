@@ -23,6 +23,7 @@ sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."
 
 import report_allocators as allocators
 import report_costs as costs
+from programs import programs_block
 from report_tables import MIB
 
 MARKER = re.compile(r"^<!-- (BEGIN|END) generated: ([a-z-]+) -->$")
@@ -78,6 +79,7 @@ BLOCKS = {
     "fragmentation": allocators.fragmentation_block,
     "workers": allocators.workers_block,
     "layer-grounds": allocators.layer_grounds_block,
+    "programs": programs_block,
 }
 WITH_CHARTS = {"hookbench", "layers", "allocators", "fragmentation"}
 
