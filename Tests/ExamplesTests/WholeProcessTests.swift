@@ -54,6 +54,27 @@ struct WholeProcessTests {
     }
   }
 
+  /// A program that links Regions needs no preload, and its own regions nest inside the
+  /// process region: binarytree's trees are built in regions of its own, its output is the
+  /// same, and the process region serves only what runs outside them.
+  @Test func regionsAProgramEntersNestInsideTheProcessRegion() throws {
+    let bundle = try FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/exe")
+    let binarytree = URL(fileURLWithPath: bundle).deletingLastPathComponent()
+      .appendingPathComponent("binarytree").path
+    let plain = try WholeProcess.run([binarytree, "10"])
+    let report = WholeProcess.scratch("binarytree.json")
+    let nested = try WholeProcess.run(
+      [binarytree, "10"], stack: "Stats { SizeClasses { Mmap() } }", report: report,
+      preloading: false)
+    #expect(nested.status == 0, "\(nested.error)")
+    #expect(nested.output == plain.output)
+    #expect(nested.output == ExamplesTests.binarytreeTen)
+    let stats = try WholeProcess.statsObject(report, stack: "Stats { SizeClasses { Mmap() } }")
+    // The long-lived tree (2047 nodes) is the process region's; the ~130 000 nodes of the
+    // short-lived trees are allocated in binarytree's own regions, not there.
+    #expect((2047..<5000).contains(stats["allocations"] ?? 0), "\(stats)")
+  }
+
   @Test func aLeakIsReportedAtExitAndACleanRunReportsNone() throws {
     let program = try WholeProcess.compileC("leaky")
     let stack = "Check(onLeak: .report) { Stats { SizeClasses { Mmap() } } }"
@@ -269,7 +290,9 @@ enum WholeProcess {
 
   /// Runs a program (outputs through files: no pipe to fill), with the whole-process
   /// variables set when `stack` is given.
-  static func run(_ arguments: [String], stack: String? = nil, report: String? = nil) throws -> (
+  static func run(
+    _ arguments: [String], stack: String? = nil, report: String? = nil, preloading: Bool = true
+  ) throws -> (
     status: Int32, output: String, error: String
   ) {
     let process = Process()
@@ -278,7 +301,7 @@ enum WholeProcess {
     var environment = ProcessInfo.processInfo.environment
     for name in ["LD_PRELOAD", "REGIONS_STACK", "REGIONS_REPORT"] { environment[name] = nil }
     if let stack {
-      environment["LD_PRELOAD"] = library
+      if preloading { environment["LD_PRELOAD"] = library }
       environment["REGIONS_STACK"] = stack
       environment["REGIONS_REPORT"] = report
     }
