@@ -10,7 +10,6 @@
 #include "RegionMacrosSupport.h"
 #include "Interposer.h"
 
-#include <dlfcn.h>
 #include <string.h>
 
 #ifndef REGIONS_NO_HOOK
@@ -18,31 +17,25 @@
 typedef void *(*regions_new)(size_t);
 typedef void *(*regions_new_nothrow)(size_t, const void *);
 
-static void *resolve(void **slot, const char *name) {
-  void *next = __atomic_load_n(slot, __ATOMIC_RELAXED);
-  if (__builtin_expect(next == NULL, 0)) {
-    next = dlsym(RTLD_NEXT, name);
-    __atomic_store_n(slot, next, __ATOMIC_RELAXED);
-  }
-  return next;
-}
-
-#define REGIONS_OPERATOR_NEW(name)                                     \
-  static void *next_##name;                                            \
-  void *name(size_t byte_count) {                                      \
-    REGIONS_CALLER(caller);                                            \
-    void *block = regions_interposer_routed_malloc(byte_count, caller); \
-    if (block != NULL) return block;                                   \
-    return ((regions_new)resolve(&next_##name, #name))(byte_count);    \
+#define REGIONS_OPERATOR_NEW(name)                                                  \
+  static void *next_##name;                                                         \
+  void *name(size_t byte_count) {                                                   \
+    REGIONS_CALLER(caller);                                                         \
+    void *block = regions_interposer_routed_malloc(byte_count, caller);             \
+    if (block != NULL) return block;                                                \
+    regions_new next = (regions_new)regions_next_definition(&next_##name, #name);   \
+    return next(byte_count);                                                        \
   }
 
-#define REGIONS_OPERATOR_NEW_NOTHROW(name)                                              \
-  static void *next_##name;                                                             \
-  void *name(size_t byte_count, const void *tag) {                                      \
-    REGIONS_CALLER(caller);                                                             \
-    void *block = regions_interposer_routed_malloc(byte_count, caller);                  \
-    if (block != NULL) return block;                                                    \
-    return ((regions_new_nothrow)resolve(&next_##name, #name))(byte_count, tag);        \
+#define REGIONS_OPERATOR_NEW_NOTHROW(name)                                          \
+  static void *next_##name;                                                         \
+  void *name(size_t byte_count, const void *tag) {                                  \
+    REGIONS_CALLER(caller);                                                         \
+    void *block = regions_interposer_routed_malloc(byte_count, caller);             \
+    if (block != NULL) return block;                                                \
+    regions_new_nothrow next =                                                      \
+        (regions_new_nothrow)regions_next_definition(&next_##name, #name);          \
+    return next(byte_count, tag);                                                   \
   }
 
 // operator new(std::size_t) and operator new[](std::size_t).
@@ -60,7 +53,10 @@ char *strdup(const char *text) {
   REGIONS_CALLER(caller);
   size_t byte_count = strlen(text) + 1;
   char *copy = regions_interposer_routed_malloc(byte_count, caller);
-  if (copy == NULL) return ((char *(*)(const char *))resolve(&next_strdup, "strdup"))(text);
+  if (copy == NULL) {
+    char *(*next)(const char *) = regions_next_definition(&next_strdup, "strdup");
+    return next(text);
+  }
   return memcpy(copy, text, byte_count);
 }
 
@@ -68,8 +64,10 @@ char *strndup(const char *text, size_t most) {
   REGIONS_CALLER(caller);
   size_t length = strnlen(text, most);
   char *copy = regions_interposer_routed_malloc(length + 1, caller);
-  if (copy == NULL)
-    return ((char *(*)(const char *, size_t))resolve(&next_strndup, "strndup"))(text, most);
+  if (copy == NULL) {
+    char *(*next)(const char *, size_t) = regions_next_definition(&next_strndup, "strndup");
+    return next(text, most);
+  }
   memcpy(copy, text, length);
   copy[length] = 0;
   return copy;

@@ -3,6 +3,7 @@
 #ifndef REGIONS_INTERPOSER_H
 #define REGIONS_INTERPOSER_H
 
+#include <dlfcn.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -11,14 +12,26 @@
 
 #define REGIONS_HIDDEN __attribute__((visibility("hidden")))
 
+/// The next definition of `name` in symbol order (what an interposed entry point forwards
+/// to), found with dlsym(RTLD_NEXT, …) on the first call and kept in `slot`.
+static inline void *regions_next_definition(void **slot, const char *name) {
+  void *next = __atomic_load_n(slot, __ATOMIC_RELAXED);
+  if (__builtin_expect(next == NULL, 0)) {
+    next = dlsym(RTLD_NEXT, name);
+    __atomic_store_n(slot, next, __ATOMIC_RELAXED);
+  }
+  return next;
+}
+
 /// The caller of the function this appears in: its return address, read in the entry block
 /// and pinned there (an empty asm the optimizer cannot move into an outlined cold part).
 #define REGIONS_CALLER(name)                          \
   const void *name = __builtin_return_address(0); \
   __asm__ volatile("" : "+r"(name))
 
-/// malloc for an entry point that read its own caller (operator new): a region's block or
-/// the ground's while regions are open, NULL when no region is open or there is no memory.
+/// malloc for an entry point that read its own caller (operator new, strdup: CallerEntries.c):
+/// a region's block or the ground's while regions are open, NULL when no region is open or
+/// there is no memory.
 REGIONS_HIDDEN void *regions_interposer_routed_malloc(size_t byte_count, const void *caller);
 
 /// Starts the interposer once; false on the thread starting it, re-entered from dlsym.

@@ -13,8 +13,8 @@
 // registers here).
 #define _GNU_SOURCE
 #include "RegionMacrosSupport.h"
+#include "Interposer.h"
 
-#include <dlfcn.h>
 #include <pthread.h>
 #include <stdint.h>
 
@@ -29,17 +29,13 @@ typedef regions_two_words (*regions_entry)(uintptr_t, uintptr_t, uintptr_t, uint
                                            uintptr_t, uintptr_t);
 
 #define REGIONS_GROUND_ENTRY(name)                                                       \
-  static regions_entry next_##name;                                                      \
+  static void *next_##name;                                                              \
   regions_two_words name(uintptr_t a, uintptr_t b, uintptr_t c, uintptr_t d, uintptr_t e, \
                          uintptr_t f) {                                                  \
-    regions_entry next = __atomic_load_n(&next_##name, __ATOMIC_RELAXED);                \
-    if (__builtin_expect(next == NULL, 0)) {                                             \
-      next = (regions_entry)dlsym(RTLD_NEXT, #name);                                     \
-      __atomic_store_n(&next_##name, next, __ATOMIC_RELAXED);                            \
-    }                                                                                    \
-    regions_thread.runtime_depth++;                                                             \
+    regions_entry next = (regions_entry)regions_next_definition(&next_##name, #name);    \
+    regions_thread.runtime_depth++;                                                      \
     regions_two_words result = next(a, b, c, d, e, f);                                   \
-    regions_thread.runtime_depth--;                                                             \
+    regions_thread.runtime_depth--;                                                      \
     return result;                                                                       \
   }
 
@@ -90,15 +86,12 @@ REGIONS_GROUND_ENTRY(swift_willThrowTypedImpl)
 typedef void (*regions_will_throw)(void *context __attribute__((swift_context)),
                                    void **error __attribute__((swift_error_result)))
     __attribute__((swiftcall));
-static regions_will_throw next_swift_willThrow;
+static void *next_swift_willThrow;
 
 __attribute__((swiftcall)) void swift_willThrow(void *context __attribute__((swift_context)),
                                                 void **error __attribute__((swift_error_result))) {
-  regions_will_throw next = __atomic_load_n(&next_swift_willThrow, __ATOMIC_RELAXED);
-  if (__builtin_expect(next == NULL, 0)) {
-    next = (regions_will_throw)dlsym(RTLD_NEXT, "swift_willThrow");
-    __atomic_store_n(&next_swift_willThrow, next, __ATOMIC_RELAXED);
-  }
+  regions_will_throw next =
+      (regions_will_throw)regions_next_definition(&next_swift_willThrow, "swift_willThrow");
   regions_thread.runtime_depth++;
   next(context, error);
   regions_thread.runtime_depth--;
@@ -108,15 +101,12 @@ __attribute__((swiftcall)) void swift_willThrow(void *context __attribute__((swi
 // blocks of libraries loaded later) while creating it, for as long as the thread lives.
 typedef int (*regions_pthread_create)(pthread_t *, const pthread_attr_t *, void *(*)(void *),
                                       void *);
-static regions_pthread_create next_pthread_create;
+static void *next_pthread_create;
 
 int pthread_create(pthread_t *thread, const pthread_attr_t *attributes,
                    void *(*start)(void *), void *argument) {
-  regions_pthread_create next = __atomic_load_n(&next_pthread_create, __ATOMIC_RELAXED);
-  if (__builtin_expect(next == NULL, 0)) {
-    next = (regions_pthread_create)dlsym(RTLD_NEXT, "pthread_create");
-    __atomic_store_n(&next_pthread_create, next, __ATOMIC_RELAXED);
-  }
+  regions_pthread_create next =
+      (regions_pthread_create)regions_next_definition(&next_pthread_create, "pthread_create");
   regions_thread.runtime_depth++;
   int result = next(thread, attributes, start, argument);
   regions_thread.runtime_depth--;

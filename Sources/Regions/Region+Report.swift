@@ -41,7 +41,7 @@ extension Region {
   /// (see `Layer.reportJSON`; `[]` once closed).
   public var reportJSON: String {
     node.core.withLock {
-      node.core.pointee.isOpen ? node.paths.reportJSON(node.stack) : "[]"
+      node.core.pointee.isOpen ? node.paths.layer.reportJSON(node.stack) : "[]"
     }
   }
 }

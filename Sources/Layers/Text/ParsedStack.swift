@@ -39,26 +39,14 @@ public struct ParsedStack: Layer {
   public var topIsThreadSafe: Bool { top.layerIsThreadSafe }
 
   /// A block from the parsed stack's top layer.
-  @inlinable @inline(__always)
   public mutating func allocate(byteCount: Int, alignment: Int) -> UnsafeMutableRawPointer? {
-    _allocate(byteCount, alignment)
-  }
-
-  /// Gives a block back to the parsed stack's top layer.
-  @inlinable @inline(__always)
-  public mutating func deallocate(
-    _ pointer: UnsafeMutableRawPointer, byteCount: Int, alignment: Int
-  ) {
-    _deallocate(pointer, byteCount, alignment)
-  }
-
-  @usableFromInline
-  func _allocate(_ byteCount: Int, _ alignment: Int) -> UnsafeMutableRawPointer? {
     top.allocate(byteCount: byteCount, alignment: alignment)
   }
 
-  @usableFromInline
-  func _deallocate(_ pointer: UnsafeMutableRawPointer, _ byteCount: Int, _ alignment: Int) {
+  /// Gives a block back to the parsed stack's top layer.
+  public mutating func deallocate(
+    _ pointer: UnsafeMutableRawPointer, byteCount: Int, alignment: Int
+  ) {
     top.deallocate(pointer, byteCount: byteCount, alignment: alignment)
   }
 

@@ -10,13 +10,6 @@
 ///
 /// Every name, label and value is checked against the catalog as it is read, so an error
 /// points at the first thing that is wrong and says what would have been accepted there.
-/// The handles a parsed stack's layers were built into, destroyed with the last copy of the
-/// stack.
-final class _BuiltLayers {
-  var layers: [_ErasedLayer] = []
-  deinit { for layer in layers { layer.destroy() } }
-}
-
 struct _StackParser {
   /// A parsed layer: its catalog entry, its arguments and its parents, ready to build.
   struct Syntax {

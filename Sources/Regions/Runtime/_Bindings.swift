@@ -9,8 +9,8 @@ func _swiftTaskLocalValueGet(_ key: UnsafeRawPointer) -> UnsafeMutableRawPointer
 ///
 /// The binding is the task-local `Region._current`; where nothing is bound at all (a thread
 /// outside every scope, a task that never entered one), the whole-process region if
-/// REGIONS_STACK opened one (`regions_process_binding`), else the ground. The hook finds it in two ways that are
-/// equal to it by construction:
+/// REGIONS_STACK opened one (`regions_process_binding`), else the ground. The hook finds it in
+/// two ways that are equal to it by construction:
 /// - a synchronous scope (`enter`, `escape`, `join`) puts its region in the thread's context
 ///   for the length of its body: the body never suspends, so every allocation the thread
 ///   makes meanwhile is the body's;
@@ -50,14 +50,16 @@ enum _Bindings {
   static func lookUp(
     _ thread: UnsafeMutablePointer<regions_thread_t>, task: UnsafeRawPointer, epoch: UInt
   ) -> UnsafeRawPointer? {
-    // Nothing bound: the whole-process region, if there is one; bound to nil: the ground.
-    var binding = regions_process_binding_load() ?? ground
+    // Bound: the region (nil: the ground); nothing bound: the whole-process region, if any.
+    let binding: UnsafeRawPointer
     if let key, let storage = _swiftTaskLocalValueGet(key) {
-      binding = ground
-      if let node = storage.load(as: UnsafeRawPointer?.self) {
-        binding = UnsafeRawPointer(
-          Unmanaged<_RegionNode>.fromOpaque(node)._withUnsafeGuaranteedRef { $0.core })
-      }
+      binding =
+        storage.load(as: UnsafeRawPointer?.self).map { node in
+          UnsafeRawPointer(
+            Unmanaged<_RegionNode>.fromOpaque(node)._withUnsafeGuaranteedRef { $0.core })
+        } ?? ground
+    } else {
+      binding = regions_process_binding_load() ?? ground
     }
     thread.pointee.cached_task = task
     thread.pointee.cached_binding = binding

@@ -7,7 +7,7 @@ enum _Failure {
   @inline(never)
   static func stop(_ core: _Core, byteCount: Int, alignment: Int) -> Never {
     _ = regions_hook_enter()
-    let report = core.paths._withUnsafeGuaranteedRef { $0.report(core.pointee.stack) }
+    let report = core.paths._withUnsafeGuaranteedRef { $0.layer.report(core.pointee.stack) }
     let blockAlignment = Swift.max(_BlockHeader.size, alignment)
     let stackBytes = _BlockHeader.stackByteCount(byteCount: byteCount, offset: blockAlignment)
     fatalError(

@@ -127,7 +127,7 @@ enum _Hook {
     thread.pointee.state = UnsafeMutableRawPointer(core)
     thread.pointee.serving_byte_count = byteCount
     let base = core.paths._withUnsafeGuaranteedRef {
-      $0.allocate(core.pointee.stack, stackByteCount, offset)
+      $0.layer.allocate(core.pointee.stack, stackByteCount, offset)
     }
     thread.pointee.state = previous
     guard let base else { return nil }
@@ -212,7 +212,7 @@ enum _Hook {
     let previous = thread.pointee.state
     thread.pointee.state = UnsafeMutableRawPointer(core)
     core.paths._withUnsafeGuaranteedRef {
-      $0.deallocate(
+      $0.layer.deallocate(
         core.pointee.stack, pointer - header.offset, header.stackByteCount, header.alignment)
     }
     thread.pointee.state = previous

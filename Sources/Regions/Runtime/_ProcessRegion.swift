@@ -80,7 +80,7 @@ enum _ProcessRegion {
 
   static func jsonReport(_ node: _RegionNode) -> String {
     "{\"pid\": \(owner), \"stack\": \(_jsonString(node.stackName)), \"layers\": "
-      + node.paths.reportJSON(node.stack) + "}\n"
+      + node.paths.layer.reportJSON(node.stack) + "}\n"
   }
 }
 

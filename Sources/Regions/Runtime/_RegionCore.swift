@@ -70,7 +70,7 @@ struct _RegionCore {
   ) {
     self.parent = parent
     self.stack = stack
-    self.isLockless = paths.isThreadSafe && regions_lockless_available()
+    self.isLockless = paths.layer.isThreadSafe && regions_lockless_available()
     self.paths = Unmanaged.passRetained(paths)
     // The closures' function and context words; the core keeps `paths`, and so them, alive.
     // Each closure is read inside a struct: a function value passed to a generic function

@@ -60,7 +60,7 @@ final class _RegionNode: @unchecked Sendable {
     regions_ground_free(storage)
   }
 
-  func _stackReport() -> String { paths.report(stack) }
+  func _stackReport() -> String { paths.layer.report(stack) }
 
   /// Closes the region: no more allocations; blocks freed by other threads go to the stack,
   /// then the stack is reset. Pages that still hold a live block are withheld until it is
@@ -80,7 +80,7 @@ final class _RegionNode: @unchecked Sendable {
       _PendingFrees.drainForClose(core, thread)
       let previous = thread.pointee.state
       thread.pointee.state = UnsafeMutableRawPointer(core)
-      paths.reset(stack)
+      paths.layer.reset(stack)
       _Spans.giveBackRemaining(core)
       thread.pointee.state = previous
       core.pointee.node = nil

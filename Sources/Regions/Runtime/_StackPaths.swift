@@ -1,7 +1,8 @@
 public import RegionMacrosSupport
 
-/// A stack's operations, specialized for its concrete type: the one place type erasure
-/// happens. Built in `Region.enter` (inlinable, so the client's module specializes it for the
+/// A stack's operations, specialized for its concrete type: the hook's two fast paths here,
+/// the stack's own operations in `layer` (`_LayerOperations`, the erasure parsed stacks use
+/// too). Built in `Region.enter` (inlinable, so the client's module specializes it for the
 /// stack), each closure inlines the stack's whole path; the runtime calls them through the
 /// closure, with no witness-table dispatch below. A region's core keeps its paths alive (after
 /// the region object is gone, frees into withheld spans still reach the core).
@@ -25,13 +26,8 @@ final class _StackPaths {
       UnsafeMutableRawPointer
     )
       -> Void
-  @usableFromInline let allocate: (UnsafeMutableRawPointer, Int, Int) -> UnsafeMutableRawPointer?
-  @usableFromInline let deallocate:
-    (UnsafeMutableRawPointer, UnsafeMutableRawPointer, Int, Int) -> Void
-  @usableFromInline let reset: (UnsafeMutableRawPointer) -> Void
-  @usableFromInline let report: (UnsafeMutableRawPointer) -> String
-  @usableFromInline let reportJSON: (UnsafeMutableRawPointer) -> String
-  @usableFromInline let isThreadSafe: Bool
+  /// The stack's own operations (allocate, deallocate, reset, reports), for the slow paths.
+  @usableFromInline let layer: _LayerOperations
   @usableFromInline let stackType: ObjectIdentifier
 
   @inlinable
@@ -46,18 +42,7 @@ final class _StackPaths {
         Stack.self, core.assumingMemoryBound(to: _RegionCore.self), pointer, span,
         thread.assumingMemoryBound(to: regions_thread_t.self))
     }
-    allocate = { stack, byteCount, alignment in
-      stack.assumingMemoryBound(to: Stack.self).pointee.allocate(
-        byteCount: byteCount, alignment: alignment)
-    }
-    deallocate = { stack, block, byteCount, alignment in
-      stack.assumingMemoryBound(to: Stack.self).pointee.deallocate(
-        block, byteCount: byteCount, alignment: alignment)
-    }
-    reset = { stack in stack.assumingMemoryBound(to: Stack.self).pointee.reset() }
-    report = { stack in stack.assumingMemoryBound(to: Stack.self).pointee.report }
-    reportJSON = { stack in stack.assumingMemoryBound(to: Stack.self).pointee.reportJSON }
-    isThreadSafe = Stack.isThreadSafe
+    layer = _LayerOperations(Stack.self)
     stackType = ObjectIdentifier(Stack.self)
   }
 
