@@ -189,17 +189,31 @@ static inline void *route(size_t byte_count, size_t alignment, const void *calle
 
 // MARK: A region's fast paths
 
-__attribute__((noinline)) void *regions_core_serve_with_context(void *core, size_t byte_count,
-                                                                regions_thread_t *thread) {
+// The entries for closures with a context (an unspecialized stack's): they pass it on.
+__attribute__((swiftcall)) static void *serve_with_context(void *core, size_t byte_count,
+                                                           regions_thread_t *thread) {
   regions_fast_paths *paths = regions_core_fast_paths(core);
   return paths->serve(core, byte_count, thread, paths->serve_context);
 }
 
-__attribute__((noinline)) void regions_core_free_with_context(void *core, void *pointer,
-                                                              void *span,
-                                                              regions_thread_t *thread) {
+__attribute__((swiftcall)) static void free_with_context(void *core, void *pointer, void *span,
+                                                         regions_thread_t *thread) {
   regions_fast_paths *paths = regions_core_fast_paths(core);
   paths->free(core, pointer, span, thread, paths->free_context);
+}
+
+regions_fast_paths regions_fast_paths_make(regions_serve_function serve, void *serve_context,
+                                           regions_free_function free, void *free_context) {
+  regions_fast_paths paths = {
+      .serve_entry =
+          serve_context == NULL ? (regions_serve_function_alone)serve : serve_with_context,
+      .free_entry = free_context == NULL ? (regions_free_function_alone)free : free_with_context,
+      .serve = serve,
+      .serve_context = serve_context,
+      .free = free,
+      .free_context = free_context,
+  };
+  return paths;
 }
 
 // MARK: The interposed family
@@ -247,12 +261,12 @@ __attribute__((noinline)) static void *malloc_starting(size_t byte_count, const 
   return malloc_filtered(byte_count, caller);
 }
 
-// Every slow call in malloc_other is in tail position, so that the way to a region's fast path
-// saves no register.
-__attribute__((noinline)) static void *malloc_other(size_t byte_count, const void *caller) {
-  long routing = atomic_load_explicit(&route_mallocs, memory_order_relaxed);
+/// malloc once `routing` (route_mallocs) read nonzero. Every slow call is in tail position, so
+/// that the way to a region's fast path saves no register.
+__attribute__((always_inline)) static inline void *malloc_routing(size_t byte_count,
+                                                                  const void *caller,
+                                                                  long routing) {
   if (__builtin_expect(routing >= not_started, 0)) return malloc_starting(byte_count, caller);
-  if (routing == 0) return next_malloc(byte_count);
   regions_thread_t *thread = &regions_thread;
   if (__builtin_expect(thread->state != NULL || thread->runtime_depth != 0 ||
                            caller != thread->program_caller,
@@ -261,10 +275,17 @@ __attribute__((noinline)) static void *malloc_other(size_t byte_count, const voi
   return malloc_bound(byte_count, caller);
 }
 
+/// malloc for the other entry points that read their caller (realloc, operator new, strdup).
+__attribute__((noinline)) static void *malloc_other(size_t byte_count, const void *caller) {
+  long routing = atomic_load_explicit(&route_mallocs, memory_order_relaxed);
+  if (routing == 0) return next_malloc(byte_count);
+  return malloc_routing(byte_count, caller, routing);
+}
+
 void *malloc(size_t byte_count) {
   REGIONS_CALLER(caller);
-  if (__builtin_expect(atomic_load_explicit(&route_mallocs, memory_order_relaxed) != 0, 0))
-    return malloc_other(byte_count, caller);
+  long routing = atomic_load_explicit(&route_mallocs, memory_order_relaxed);
+  if (__builtin_expect(routing != 0, 0)) return malloc_routing(byte_count, caller, routing);
   return next_malloc(byte_count);
 }
 
@@ -276,19 +297,25 @@ __attribute__((noinline)) static void free_other(void *pointer) {
   regions_route_free(pointer);
 }
 
-/// free of a pointer in the reservation, `offset` bytes into it: a start-up block (kept), a
-/// region block (its region's fast path), or a pointer into no span (the runtime stops).
-__attribute__((noinline)) static void free_reserved(void *pointer, uintptr_t offset) {
+/// free of a pointer in the reservation that no span holds: a start-up block (kept), or a
+/// pointer into no block (the runtime stops).
+__attribute__((noinline)) static void free_unspanned(void *pointer, uintptr_t offset) {
   if (offset < regions_bootstrap_size) return;
-  void *span = regions_span_entries[offset >> 12];
-  if (__builtin_expect(span != NULL, 1)) return regions_span_free(pointer, span, &regions_thread);
   if (!hook_started) return next_free(pointer);
   regions_route_free(pointer);  // not a block: a stop
 }
 
 void free(void *pointer) {
   uintptr_t offset = (uintptr_t)pointer - regions_reserved_base;
-  if (__builtin_expect(offset < regions_reserved_size, 0)) return free_reserved(pointer, offset);
+  // No branch hint: a hint that this is rare makes clang outline it into a part that is
+  // called (with a frame) instead of jumped to.
+  if (offset < regions_reserved_size) {
+    // A region block: its span's region's fast path. (The start-up pages have no span.)
+    void *span = regions_span_entries[offset >> 12];
+    if (__builtin_expect(span != NULL, 1))
+      return regions_span_free(pointer, span, &regions_thread);
+    return free_unspanned(pointer, offset);
+  }
   if (__builtin_expect(atomic_load_explicit(&foreign_spans, memory_order_relaxed) != 0, 0))
     return free_other(pointer);
   next_free(pointer);

@@ -12,6 +12,8 @@
 // 16-byte header holding its size, for realloc and malloc_usable_size.
 static char fallback_range[regions_bootstrap_size] __attribute__((aligned(4096)));
 static size_t bootstrap_used;
+// The span table of the fallback range: no spans (free reads a pointer's entry first).
+static void *fallback_entries[regions_bootstrap_size >> 12];
 
 void *regions_interposer_bootstrap(size_t byte_count, size_t alignment) {
   if (alignment < 16) alignment = 16;
@@ -42,6 +44,7 @@ bool regions_reserve_range(void) {
     regions_reserved_size = size;
     return true;
   }
+  regions_span_entries = fallback_entries;
   regions_reserved_base = (uintptr_t)fallback_range;
   regions_reserved_size = sizeof fallback_range;
   return false;

@@ -7,7 +7,8 @@ import RegionsTestSupportC
 /// no two live blocks overlap; every block honors its alignment; a pattern written to each
 /// block is intact until the block is deallocated (the whole block up to 4 KiB, a head, a
 /// tail and one word per KiB beyond); and, when given a probe, that the layer's counters
-/// equal the checker's own. It records violations instead of trapping, so a test asserts
+/// equal the checker's own. Half the requests try the layer's inline path first
+/// (`allocateWithoutCalls`, `deallocateWithoutCalls`), as the runtime does. It records violations instead of trapping, so a test asserts
 /// that the list is empty and prints the first few.
 public struct ConformanceChecker {
   /// How the checker drives the layer.
@@ -114,9 +115,14 @@ public struct ConformanceChecker {
           "block 0x\(String(block.address, radix: 16)) (\(block.byteCount) B) was changed while live: \(bad)"
         )
       }
-      layer.deallocate(
-        UnsafeMutableRawPointer(bitPattern: block.address)!, byteCount: block.byteCount,
-        alignment: block.alignment)
+      // Half the time through the inline path first, as the runtime calls it.
+      let pointer = UnsafeMutableRawPointer(bitPattern: block.address)!
+      if random.next() % 2 != 0
+        || !layer.deallocateWithoutCalls(
+          pointer, byteCount: block.byteCount, alignment: block.alignment)
+      {
+        layer.deallocate(pointer, byteCount: block.byteCount, alignment: block.alignment)
+      }
       outcome.counts.deallocations += 1
       outcome.counts.bytesDeallocated += block.byteCount
     }
@@ -159,7 +165,11 @@ public struct ConformanceChecker {
       }
       let byteCount = random.byteCount(max: options.maxByteCount)
       let alignment = 1 << Int(random.next() % UInt64(alignmentExponents + 1))
-      guard let pointer = layer.allocate(byteCount: byteCount, alignment: alignment) else {
+      let quick =
+        random.next() % 2 == 0
+        ? layer.allocateWithoutCalls(byteCount: byteCount, alignment: alignment) : nil
+      guard let pointer = quick ?? layer.allocate(byteCount: byteCount, alignment: alignment)
+      else {
         outcome.failedAllocations += 1
         if !options.allowsFailure {
           violation("allocate(byteCount: \(byteCount), alignment: \(alignment)) returned nil")

@@ -52,16 +52,25 @@ public struct Chunk<Parent: Layer>: WrappingLayer {
 
   @inlinable @inline(__always)
   public mutating func allocate(byteCount: Int, alignment: Int) -> UnsafeMutableRawPointer? {
+    if let block = allocateWithoutCalls(byteCount: byteCount, alignment: alignment) {
+      return block
+    }
+    return _allocateInNewChunk(byteCount: Swift.max(byteCount, 1), alignment: alignment)
+  }
+
+  /// The bump: a block from the current chunk, or nil when it does not fit.
+  @inlinable @inline(__always)
+  public mutating func allocateWithoutCalls(byteCount: Int, alignment: Int)
+    -> UnsafeMutableRawPointer?
+  {
     AllocationRequest.validate(byteCount: byteCount, alignment: alignment)
     let size = UInt(Swift.max(byteCount, 1))
     let padding = (0 &- _cursor) & (UInt(alignment) &- 1)
     let remaining = _limit &- _cursor
-    if _fastPath(padding <= remaining && size <= remaining &- padding) {
-      let start = _cursor &+ padding
-      _cursor = start &+ size
-      return UnsafeMutableRawPointer(bitPattern: start)
-    }
-    return _allocateInNewChunk(byteCount: Int(size), alignment: alignment)
+    guard _fastPath(padding <= remaining && size <= remaining &- padding) else { return nil }
+    let start = _cursor &+ padding
+    _cursor = start &+ size
+    return UnsafeMutableRawPointer(bitPattern: start).unsafelyUnwrapped  // past a chunk's header
   }
 
   // Note: `@inlinable @inline(never)`, not `@usableFromInline`: the slow path stays out of line
@@ -106,8 +115,17 @@ public struct Chunk<Parent: Layer>: WrappingLayer {
   public mutating func deallocate(
     _ pointer: UnsafeMutableRawPointer, byteCount: Int, alignment: Int
   ) {
+    _ = deallocateWithoutCalls(pointer, byteCount: byteCount, alignment: alignment)
+  }
+
+  /// `deallocate`, which never calls anything.
+  @inlinable @inline(__always)
+  public mutating func deallocateWithoutCalls(
+    _ pointer: UnsafeMutableRawPointer, byteCount: Int, alignment: Int
+  ) -> Bool {
     let start = UInt(bitPattern: pointer)
     if start &+ UInt(Swift.max(byteCount, 1)) == _cursor { _cursor = start }
+    return true
   }
 
   /// Gives every chunk back to the parent, then resets the parent.

@@ -66,6 +66,32 @@ public struct Stats<Parent: Layer>: WrappingLayer {
     parent.deallocate(pointer, byteCount: byteCount, alignment: alignment)
   }
 
+  /// The parent's inline path, counted like `allocate`.
+  @inlinable @inline(__always)
+  public mutating func allocateWithoutCalls(byteCount: Int, alignment: Int)
+    -> UnsafeMutableRawPointer?
+  {
+    guard let pointer = parent.allocateWithoutCalls(byteCount: byteCount, alignment: alignment)
+    else { return nil }
+    _allocations &+= 1
+    _bytesAllocated &+= byteCount
+    let live = _bytesAllocated &- _bytesDeallocated
+    if live > _peakLiveBytes { _peakLiveBytes = live }
+    return pointer
+  }
+
+  /// The parent's inline path, counted like `deallocate`.
+  @inlinable @inline(__always)
+  public mutating func deallocateWithoutCalls(
+    _ pointer: UnsafeMutableRawPointer, byteCount: Int, alignment: Int
+  ) -> Bool {
+    guard parent.deallocateWithoutCalls(pointer, byteCount: byteCount, alignment: alignment)
+    else { return false }
+    _deallocations &+= 1
+    _bytesDeallocated &+= byteCount
+    return true
+  }
+
   public func appendReport(to lines: inout [String]) {
     lines.append(
       "Stats: \(allocations) allocations, \(deallocations) deallocations, \(liveBytes) bytes live in \(liveBlocks) blocks, peak \(peakLiveBytes) bytes"

@@ -97,6 +97,34 @@ public struct SizeClasses<Parent: Layer>: WrappingLayer {
     return _refill(index)
   }
 
+  /// A pop from the class's list; nil for a large request or an empty list.
+  @inlinable @inline(__always)
+  public mutating func allocateWithoutCalls(byteCount: Int, alignment: Int)
+    -> UnsafeMutableRawPointer?
+  {
+    AllocationRequest.validate(byteCount: byteCount, alignment: alignment)
+    guard let index = _SizeClass.index(byteCount: byteCount, alignment: alignment) else {
+      return nil
+    }
+    let block = _lists[index]
+    guard _fastPath(block != 0) else { return nil }
+    _lists[index] = UnsafeRawPointer(bitPattern: block).unsafelyUnwrapped.load(as: UInt.self)
+    return UnsafeMutableRawPointer(bitPattern: block).unsafelyUnwrapped
+  }
+
+  /// A push on the class's list; false for a large block.
+  @inlinable @inline(__always)
+  public mutating func deallocateWithoutCalls(
+    _ pointer: UnsafeMutableRawPointer, byteCount: Int, alignment: Int
+  ) -> Bool {
+    guard let index = _SizeClass.index(byteCount: byteCount, alignment: alignment) else {
+      return false
+    }
+    pointer.storeBytes(of: _lists[index], as: UInt.self)
+    _lists[index] = UInt(bitPattern: pointer)
+    return true
+  }
+
   /// Carves a run of blocks of class `index`, returns the first and lists the rest.
   @inlinable @inline(never)
   internal mutating func _refill(_ index: Int) -> UnsafeMutableRawPointer? {

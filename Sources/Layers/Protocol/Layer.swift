@@ -52,6 +52,29 @@ public protocol Layer {
   /// the OS). ``Zero`` skips its clearing when its parent says so. Defaults to false; only
   /// say true if it holds for every block, including reused ones.
   static var returnsZeroedMemory: Bool { get }
+
+  /// Returns a block as ``allocate(byteCount:alignment:)`` would, if the layer can serve it
+  /// with its own inline code from memory it already holds; nil if serving it needs anything
+  /// more (a refill from the parent, a page source, a table that must grow, any function
+  /// called out of line). A nil is not a failure: the caller then calls `allocate`.
+  ///
+  /// The runtime tries it first for every allocation in hook mode. Because nothing it does can
+  /// allocate or map pages, the runtime calls it without the bookkeeping a call to `allocate`
+  /// needs, and the function the runtime calls it from saves no registers: a bump or a
+  /// free-list pop here is the whole fast path. A block it returns is the layer's like any
+  /// other (counted, deallocated the same way), so a layer that does work per allocation
+  /// (counting, checking) must do it here too, or not implement this. Defaults to nil, for
+  /// every layer, wrapping layers included (forwarding to the parent would skip the layer's
+  /// own `allocate`).
+  mutating func allocateWithoutCalls(byteCount: Int, alignment: Int) -> UnsafeMutableRawPointer?
+
+  /// Takes back a block as ``deallocate(_:byteCount:alignment:)`` would, if the layer can do
+  /// it with its own inline code (no call to the parent or anything out of line), and returns
+  /// true; false, having done nothing, otherwise (the caller then calls `deallocate`). The
+  /// counterpart of ``allocateWithoutCalls(byteCount:alignment:)``. Defaults to false.
+  mutating func deallocateWithoutCalls(
+    _ pointer: UnsafeMutableRawPointer, byteCount: Int, alignment: Int
+  ) -> Bool
 }
 
 extension Layer {
@@ -69,6 +92,16 @@ extension Layer {
   }
 
   public static var returnsZeroedMemory: Bool { false }
+
+  @inlinable @inline(__always)
+  public mutating func allocateWithoutCalls(byteCount: Int, alignment: Int)
+    -> UnsafeMutableRawPointer?
+  { nil }
+
+  @inlinable @inline(__always)
+  public mutating func deallocateWithoutCalls(
+    _ pointer: UnsafeMutableRawPointer, byteCount: Int, alignment: Int
+  ) -> Bool { false }
 }
 
 /// A layer type as messages name it: `Check<Mmap>`, or `Check` for a layer of a parsed stack

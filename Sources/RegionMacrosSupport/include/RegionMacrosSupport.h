@@ -434,19 +434,6 @@ typedef __attribute__((swiftcall)) void (*regions_free_function)(
     void *core, void *pointer, void *span, regions_thread_t *thread,
     void *context __attribute__((swift_context)));
 
-/// The closures the interposer calls for a region, at the start of its core, right after the
-/// lock (the runtime checks that layout when it starts): no Swift entry point in between.
-typedef struct {
-  regions_serve_function serve;
-  void *serve_context;
-  regions_free_function free;
-  void *free_context;
-} regions_fast_paths;
-
-static inline regions_fast_paths *regions_core_fast_paths(const void *core) {
-  return (regions_fast_paths *)((char *)core + sizeof(regions_region_lock_t));
-}
-
 // A closure without context (a specialized stack's: it captures nothing) ignores the context
 // register, so it is called without setting it: then nothing needs saving around the call and
 // it is a tail call.
@@ -455,27 +442,36 @@ typedef __attribute__((swiftcall)) void *(*regions_serve_function_alone)(
 typedef __attribute__((swiftcall)) void (*regions_free_function_alone)(
     void *core, void *pointer, void *span, regions_thread_t *thread);
 
-/// The calls with a context (an unspecialized stack's closures), out of line: the context
-/// register is callee-saved in C.
-void *regions_core_serve_with_context(void *core, size_t byte_count, regions_thread_t *thread);
-void regions_core_free_with_context(void *core, void *pointer, void *span,
-                                    regions_thread_t *thread);
+/// What the interposer calls for a region, at the start of its core, right after the lock (the
+/// runtime checks that layout when it starts): no Swift entry point in between. `serve_entry`
+/// and `free_entry` are called without a context: the closures themselves when they have none
+/// (a specialized stack's), otherwise functions that pass the closure its context.
+typedef struct {
+  regions_serve_function_alone serve_entry;
+  regions_free_function_alone free_entry;
+  regions_serve_function serve;
+  void *serve_context;
+  regions_free_function free;
+  void *free_context;
+} regions_fast_paths;
+
+/// A core's fast paths for the `serve` and `free` closures (function and context words).
+regions_fast_paths regions_fast_paths_make(regions_serve_function serve, void *serve_context,
+                                           regions_free_function free, void *free_context);
+
+static inline regions_fast_paths *regions_core_fast_paths(const void *core) {
+  return (regions_fast_paths *)((char *)core + sizeof(regions_region_lock_t));
+}
 
 /// malloc through the region's fast path.
 static inline void *regions_core_serve(void *core, size_t byte_count, regions_thread_t *thread) {
-  regions_fast_paths *paths = regions_core_fast_paths(core);
-  if (__builtin_expect(paths->serve_context != NULL, 0))
-    return regions_core_serve_with_context(core, byte_count, thread);
-  return ((regions_serve_function_alone)paths->serve)(core, byte_count, thread);
+  return regions_core_fast_paths(core)->serve_entry(core, byte_count, thread);
 }
 
 /// free through the fast path of the region owning `span` (a span's first word is its core).
 static inline void regions_span_free(void *pointer, void *span, regions_thread_t *thread) {
   void *core = *(void **)span;
-  regions_fast_paths *paths = regions_core_fast_paths(core);
-  if (__builtin_expect(paths->free_context != NULL, 0))
-    return regions_core_free_with_context(core, pointer, span, thread);
-  ((regions_free_function_alone)paths->free)(core, pointer, span, thread);
+  regions_core_fast_paths(core)->free_entry(core, pointer, span, thread);
 }
 
 /// Makes the lock unbiased for good (after fork, in the child), without waiting.

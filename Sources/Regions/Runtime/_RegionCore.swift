@@ -79,9 +79,9 @@ struct _RegionCore {
       _ServeWords(function: paths.serve), to: (UnsafeRawPointer, UnsafeMutableRawPointer?).self)
     let free = unsafeBitCast(
       _FreeWords(function: paths.free), to: (UnsafeRawPointer, UnsafeMutableRawPointer?).self)
-    self.fastPaths = regions_fast_paths(
-      serve: unsafeBitCast(serve.0, to: regions_serve_function.self), serve_context: serve.1,
-      free: unsafeBitCast(free.0, to: regions_free_function.self), free_context: free.1)
+    self.fastPaths = regions_fast_paths_make(
+      unsafeBitCast(serve.0, to: regions_serve_function.self), serve.1,
+      unsafeBitCast(free.0, to: regions_free_function.self), free.1)
     self.exhaustion = exhaustion
     self.stackName = stackName
   }

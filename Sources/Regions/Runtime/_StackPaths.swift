@@ -61,15 +61,43 @@ final class _StackPaths {
       regions_region_lock_release(core._lock, record, true)
       return _Hook.mallocSlowly(core, byteCount, 16, thread)
     }
-    // malloc's alignment: the header is the block's first 16 bytes. The thread's state is
-    // nil on the way in (the interposer sends a thread inside the hook to the ground).
+    // malloc's alignment: the header is the block's first 16 bytes. First the stack's inline
+    // path: nothing in it can allocate or map pages, so the thread is not marked as inside the
+    // hook, and this function calls nothing before it returns (it saves no registers).
+    let stack = core.pointee.stack.assumingMemoryBound(to: Stack.self)
+    let quick = stack.pointee.allocateWithoutCalls(
+      byteCount: _BlockHeader.size &+ Swift.max(byteCount, _BlockHeader.minimumTail),
+      alignment: _BlockHeader.size)
+    if let quick, _fastPath(regions_in_reservation(quick)) {
+      let user = quick + _BlockHeader.size
+      _BlockHeader.write(user, byteCount: byteCount, alignment: 16, offset: 16)
+      core.pointee.liveBlocks &+= 1
+      regions_region_lock_release(core._lock, record, true)
+      return user
+    }
+    return serveCalling(Stack.self, core, byteCount, thread, record, quick)
+  }
+
+  /// The rest of `serve` when the stack's inline path had no block (or gave one outside the
+  /// reservation, `quick`): the stack's full `allocate`, with the thread marked as inside the
+  /// hook for it. The region's lock is held.
+  @inlinable @inline(never)
+  static func serveCalling<Stack: Layer>(
+    _: Stack.Type, _ core: _Core, _ byteCount: Int,
+    _ thread: UnsafeMutablePointer<regions_thread_t>,
+    _ record: UnsafeMutablePointer<regions_thread_record>, _ quick: UnsafeMutableRawPointer?
+  ) -> UnsafeMutableRawPointer? {
     let offset = _BlockHeader.size
-    let stackByteCount = offset &+ Swift.max(byteCount, _BlockHeader.minimumTail)
-    thread.pointee.state = UnsafeMutableRawPointer(core)
-    thread.pointee.serving_byte_count = byteCount
-    let base = core.pointee.stack.assumingMemoryBound(to: Stack.self).pointee.allocate(
-      byteCount: stackByteCount, alignment: offset)
-    thread.pointee.state = nil
+    var base = quick
+    if base == nil {
+      // The thread's state is nil on the way in (the interposer sends a thread inside the
+      // hook to the ground).
+      thread.pointee.state = UnsafeMutableRawPointer(core)
+      thread.pointee.serving_byte_count = byteCount
+      base = core.pointee.stack.assumingMemoryBound(to: Stack.self).pointee.allocate(
+        byteCount: offset &+ Swift.max(byteCount, _BlockHeader.minimumTail), alignment: offset)
+      thread.pointee.state = nil
+    }
     guard let base, regions_in_reservation(base) else {
       let user = base.map { _Hook.servedOutsideTheReservation(core, $0, byteCount, offset) }
       regions_region_lock_release(core._lock, record, true)
@@ -107,10 +135,29 @@ final class _StackPaths {
     let byteCount = pointer.load(fromByteOffset: -16, as: Int.self)
     let offset = Int(truncatingIfNeeded: packed & 0xFFFF_FFFF)
     let alignment = 1 &<< Int(truncatingIfNeeded: (packed &>> 32) & 63)
-    thread.pointee.state = UnsafeMutableRawPointer(core)  // nil before: checked above
+    let stackByteCount = offset &+ Swift.max(byteCount, _BlockHeader.minimumTail)
+    guard
+      core.pointee.stack.assumingMemoryBound(to: Stack.self).pointee.deallocateWithoutCalls(
+        pointer - offset, byteCount: stackByteCount, alignment: alignment)
+    else {
+      return freeCalling(
+        Stack.self, core, pointer - offset, stackByteCount, alignment, thread, record)
+    }
+    core.pointee.liveBlocks &-= 1
+    regions_region_lock_release(core._lock, record, true)
+  }
+
+  /// The rest of `free` when the stack's inline path could not take the block back: its full
+  /// `deallocate`, with the thread marked as inside the hook. The region's lock is held.
+  @inlinable @inline(never)
+  static func freeCalling<Stack: Layer>(
+    _: Stack.Type, _ core: _Core, _ base: UnsafeMutableRawPointer, _ stackByteCount: Int,
+    _ alignment: Int, _ thread: UnsafeMutablePointer<regions_thread_t>,
+    _ record: UnsafeMutablePointer<regions_thread_record>
+  ) {
+    thread.pointee.state = UnsafeMutableRawPointer(core)  // nil before: checked in `free`
     core.pointee.stack.assumingMemoryBound(to: Stack.self).pointee.deallocate(
-      pointer - offset, byteCount: offset &+ Swift.max(byteCount, _BlockHeader.minimumTail),
-      alignment: alignment)
+      base, byteCount: stackByteCount, alignment: alignment)
     thread.pointee.state = nil
     core.pointee.liveBlocks &-= 1
     regions_region_lock_release(core._lock, record, true)
