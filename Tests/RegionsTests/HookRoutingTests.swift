@@ -132,4 +132,26 @@ struct HookKindsTests {
     #expect(inner.allocations == 0)  // the realloc went to the block's owner, the outer region
     #expect(outer.liveBlocks == 0)
   }
+
+  @Test func aLayerWithoutAnInlinePathSeesEveryBlockUnderOneWithIt() throws {
+    // The outer Stats and the Chunk have inline paths; the counting layer between them has
+    // the defaults, so the region must fall back to the full path for every block.
+    _ = makeList(10)
+    var stack = Stats { CountingOnly { Stats { Chunk(65536) { Mmap() } } } }
+    let sum = Region.enter(&stack) { () -> Int in
+      var node = makeList(1000)
+      var sum = 0
+      while let current = node {
+        sum += current.value
+        node = current.next
+      }
+      return sum
+    }
+    #expect(sum == 499_500)
+    #expect(stack.allocations >= 1000)
+    #expect(stack.parent.allocations == stack.allocations)
+    #expect(stack.parent.deallocations == stack.deallocations)
+    #expect(stack.parent.parent.allocations == stack.allocations)
+    #expect(stack.deallocations == stack.allocations)
+  }
 }
