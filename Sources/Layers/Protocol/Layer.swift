@@ -93,11 +93,13 @@ extension Layer {
 
   public static var returnsZeroedMemory: Bool { false }
 
+  /// No inline path: nil, so every request goes to `allocate`.
   @inlinable @inline(__always)
   public mutating func allocateWithoutCalls(byteCount: Int, alignment: Int)
     -> UnsafeMutableRawPointer?
   { nil }
 
+  /// No inline path: false, so every block goes back through `deallocate`.
   @inlinable @inline(__always)
   public mutating func deallocateWithoutCalls(
     _ pointer: UnsafeMutableRawPointer, byteCount: Int, alignment: Int
