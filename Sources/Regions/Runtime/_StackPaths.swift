@@ -69,11 +69,7 @@ final class _StackPaths {
       byteCount: _BlockHeader.size &+ Swift.max(byteCount, _BlockHeader.minimumTail),
       alignment: _BlockHeader.size)
     if let quick, _fastPath(regions_in_reservation(quick)) {
-      let user = quick + _BlockHeader.size
-      _BlockHeader.write(user, byteCount: byteCount, alignment: 16, offset: 16)
-      core.pointee.liveBlocks &+= 1
-      regions_region_lock_release(core._lock, record, true)
-      return user
+      return served(core, quick, byteCount, record)
     }
     return serveCalling(Stack.self, core, byteCount, thread, record, quick)
   }
@@ -103,8 +99,19 @@ final class _StackPaths {
       regions_region_lock_release(core._lock, record, true)
       return user ?? _Hook.mallocRefused(core, byteCount, 16, thread)
     }
-    let user = base + offset
-    _BlockHeader.write(user, byteCount: byteCount, alignment: offset, offset: offset)
+    return served(core, base, byteCount, record)
+  }
+
+  /// The end of serving a block of the stack's in the reservation, at `base`: its header, the
+  /// live count, the lock released. Returns the program's pointer.
+  @inlinable @inline(__always)
+  static func served(
+    _ core: _Core, _ base: UnsafeMutableRawPointer, _ byteCount: Int,
+    _ record: UnsafeMutablePointer<regions_thread_record>
+  ) -> UnsafeMutableRawPointer {
+    let user = base + _BlockHeader.size
+    _BlockHeader.write(
+      user, byteCount: byteCount, alignment: _BlockHeader.size, offset: _BlockHeader.size)
     core.pointee.liveBlocks &+= 1
     regions_region_lock_release(core._lock, record, true)
     return user
