@@ -9,13 +9,10 @@ extension Region {
 
   /// Blocks the region served through the hook that are still live.
   ///
-  /// - Complexity: O(1); for a region over a thread-safe stack (called without the region's
-  ///   lock, so no count is kept) O(the region's pages): its spans are scanned.
-  public var liveBlocks: Int {
-    node.core.withLock {
-      node.core.pointee.isLockless ? _Spans.countLive(node.core) : node.core.pointee.liveBlocks
-    }
-  }
+  /// - Complexity: O(the region's spans); for a region over a thread-safe stack (called
+  ///   without the region's lock, so no count is kept) O(the region's pages): its spans are
+  ///   scanned.
+  public var liveBlocks: Int { node.core.withLock { _Spans.countLive(node.core) } }
 
   /// Spans of this region kept from the OS because a block in them is still live (after its
   /// stack gave them back, typically at the end of the scope).

@@ -86,4 +86,57 @@ struct InlinePathTests {
     counting.reset()
     bypass.reset()
   }
+
+  @Test(
+    .disabled(
+      if: _threadSanitizerIsActive, "concurrent calls through one pointer; see Docs/Safety.md"))
+  func perThreadIsInlineOnlyOnTheThreadsOwnSlot() throws {
+    typealias Slots = PerThread<Stats<Chunk<Mmap>>>
+    let stack = UnsafeMutablePointer<Slots>.allocate(capacity: 1)
+    stack.initialize(to: PerThread(slots: 1024) { Stats { Chunk(4096) { Mmap() } } })
+    let freedInline = UnsafeMutablePointer<Bool>.allocate(capacity: 1)
+    defer {
+      stack.pointee.reset()
+      stack.deinitialize(count: 1)
+      stack.deallocate()
+      freedInline.deallocate()
+    }
+    // The thread has not claimed its slot yet.
+    let beforeClaiming = stack.pointee.allocateWithoutCalls(byteCount: 32, alignment: 16)
+    #expect(beforeClaiming == nil)
+    let claiming = stack.pointee.allocate(byteCount: 32, alignment: 16)
+    let first = try #require(claiming)
+    let inline = stack.pointee.allocateWithoutCalls(byteCount: 32, alignment: 16)
+    let second = try #require(inline)
+
+    // Another thread cannot take the block back inline: it goes on the slot's remote list.
+    let shared = Hammer.SharedPointer(pointer: stack)
+    let flag = Hammer.SharedPointer(pointer: freedInline)
+    let address = UInt(bitPattern: second)
+    Hammer.onThreads(1) { _ in
+      let block = UnsafeMutableRawPointer(bitPattern: address).unsafelyUnwrapped
+      flag.pointer.pointee = shared.pointer.pointee.deallocateWithoutCalls(
+        block, byteCount: 32, alignment: 16)
+      if !flag.pointer.pointee {
+        shared.pointer.pointee.deallocate(block, byteCount: 32, alignment: 16)
+      }
+    }
+    #expect(!freedInline.pointee)
+    // While the remote free waits, the inline path leaves the slot to allocate, which takes
+    // the block back first.
+    let waiting = stack.pointee.allocateWithoutCalls(byteCount: 32, alignment: 16)
+    #expect(waiting == nil)
+    let draining = stack.pointee.allocate(byteCount: 32, alignment: 16)
+    let third = try #require(draining)
+    let ownFree = stack.pointee.deallocateWithoutCalls(third, byteCount: 32, alignment: 16)
+    #expect(ownFree)
+    stack.pointee.deallocate(first, byteCount: 32, alignment: 16)
+    var counts = (allocations: 0, deallocations: 0, liveBytes: 0)
+    stack.pointee.forEachSlot { _, stats in
+      counts.allocations += stats.allocations
+      counts.deallocations += stats.deallocations
+      counts.liveBytes += stats.liveBytes
+    }
+    #expect(counts.allocations == 3 && counts.deallocations == 3 && counts.liveBytes == 0)
+  }
 }

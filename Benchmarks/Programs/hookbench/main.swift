@@ -13,6 +13,8 @@
 // - escape: in `Region.escape {}` inside an open region, so the hook consults the runtime,
 //   which sends the call to the ground, and free looks the address up in the page map;
 // - sync region: inside `Region.enter(&stack) {}` (the per-thread binding slot);
+// - perthread: the same over `PerThread { Chunk(1 << 20) { Mmap() } }`, which a region shared
+//   by several threads would use (a thread-safe stack, called without the region's lock);
 // - async region: inside `await Region.enter(&stack) {}` (the task-local lookup);
 // and, for reference, the region's stack called directly (explicit mode). The stack is
 // `Chunk(1 << 20) { Mmap() }`; a region block is the stack's block of n + 16 bytes (the
@@ -49,7 +51,7 @@ func stackPairs(_ stack: inout Stack, byteCount: Int, iterations: Int) -> UInt {
 // MARK: - Configurations
 
 enum Place: String, CaseIterable {
-  case glibc, outside, escape, sync, touched, shared, async, explicit
+  case glibc, outside, escape, sync, touched, shared, perthread, async, explicit
 
   var title: String {
     switch self {
@@ -59,6 +61,7 @@ enum Place: String, CaseIterable {
     case .sync: "hook, sync region (Region.enter {})"
     case .touched: "hook, sync region, another thread freed a block"
     case .shared: "hook, sync region, another thread allocated (bias moved, came back)"
+    case .perthread: "hook, sync region over PerThread { Chunk(1 << 20) { Mmap() } }"
     case .async: "hook, async region (await Region.enter {})"
     case .explicit: "Chunk(1 << 20) { Mmap() } direct, n + 16 B"
     }
@@ -94,6 +97,9 @@ struct Configuration {
 }
 
 var stack = makeStack()
+/// The thread-safe stack a region shared by several threads would use: called without the
+/// region's lock.
+var perThreadStack = PerThread(slots: 4) { Chunk(1 << 20) { Mmap() } }
 
 /// Runs one measurement of `operations` pairs; returns the nanoseconds and a checksum.
 @MainActor
@@ -136,6 +142,10 @@ func run(_ place: Place, byteCount: Int, operations: Int) async -> (UInt64, UInt
       }
       precondition(Region._lockRevocations > revocations, "hookbench: the bias survived")
       return timed { processMallocPairs(byteCount: byteCount, iterations: operations) }
+    }
+  case .perthread:
+    return Region.enter(&perThreadStack) {
+      timed { processMallocPairs(byteCount: byteCount, iterations: operations) }
     }
   case .async:
     // No suspension before the loop: the body runs on the thread that entered, so the lock

@@ -33,6 +33,11 @@ internal enum _Thread {
   /// reused. One thread-local load after the first call.
   @inlinable @inline(__always)
   static var number: Int { Int(regions_thread_number()) }
+
+  /// The calling thread's number, or 0 if it has not asked yet: one thread-local load and no
+  /// call (for inline paths).
+  @inlinable @inline(__always)
+  static var numberIfKnown: Int { Int(regions_thread_number_if_known()) }
 }
 
 /// Atomic operations on a pointer-sized word in shared memory (for lock-free lists).

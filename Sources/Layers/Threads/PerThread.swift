@@ -107,6 +107,30 @@ public struct PerThread<Parent: Layer>: Layer {
     return pointer
   }
 
+  /// The parent's inline path on the thread's own slot; nil when the thread has no slot of
+  /// its own yet, when its slot has remote frees to take back, or when the parent's inline path
+  /// has no block.
+  @inlinable @inline(__always)
+  public mutating func allocateWithoutCalls(byteCount: Int, alignment: Int)
+    -> UnsafeMutableRawPointer?
+  {
+    AllocationRequest.validate(byteCount: byteCount, alignment: alignment)
+    let number = UInt(bitPattern: _Thread.numberIfKnown)
+    let index = Int(bitPattern: number) & _slotMask
+    let slot = _slot(index)
+    guard _fastPath(number != 0 && _AtomicWord.load(slot + 8) == number),
+      _fastPath(_AtomicWord.load(slot + 16) == 0)
+    else { return nil }
+    let header = Swift.max(16, alignment)
+    guard
+      let base = _parent(slot).pointee.allocateWithoutCalls(
+        byteCount: AllocationRequest.add(byteCount, header), alignment: header)
+    else { return nil }
+    let pointer = base + header
+    pointer.storeBytes(of: UInt(index), toByteOffset: -8, as: UInt.self)
+    return pointer
+  }
+
   /// Claims the thread's slot if nobody has, or else allocates from the shared parent.
   @inlinable @inline(never)
   internal func _allocateUnowned(
@@ -142,6 +166,25 @@ public struct PerThread<Parent: Layer>: Layer {
     }
     let header = Swift.max(16, alignment)
     _parent(slot).pointee.deallocate(
+      pointer - header, byteCount: byteCount &+ header, alignment: header)
+  }
+
+  /// The parent's inline path, for a block of the thread's own slot; false for a block of
+  /// another slot (or of the shared one), or when the parent's inline path cannot take it.
+  @inlinable @inline(__always)
+  public mutating func deallocateWithoutCalls(
+    _ pointer: UnsafeMutableRawPointer, byteCount: Int, alignment: Int
+  ) -> Bool {
+    // A block's slot has an owner (never 0), so a thread without a number (0) fails the
+    // owner check; the shared slot (index `slotCount`) and a bad header are left to
+    // `deallocate`.
+    let index = pointer.load(fromByteOffset: -8, as: UInt.self)
+    guard _fastPath(index <= UInt(bitPattern: _slotMask)) else { return false }
+    let slot = _slot(Int(index))
+    let number = UInt(bitPattern: _Thread.numberIfKnown)
+    guard _fastPath(_AtomicWord.load(slot + 8) == number) else { return false }
+    let header = Swift.max(16, alignment)
+    return _parent(slot).pointee.deallocateWithoutCalls(
       pointer - header, byteCount: byteCount &+ header, alignment: header)
   }
 

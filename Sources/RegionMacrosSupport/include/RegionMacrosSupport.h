@@ -572,6 +572,11 @@ static inline uint32_t regions_thread_number(void) {
   return number != 0 ? number : regions_thread_number_slow();
 }
 
+/// The calling thread's number, or 0 if it has not asked yet: one TLS load, never a call.
+static inline uint32_t regions_thread_number_if_known(void) {
+  return regions_thread_number_value;
+}
+
 /// Monotonic time in nanoseconds.
 uint64_t regions_monotonic_nanoseconds(void);
 

@@ -136,7 +136,7 @@ enum _Hook {
     }
     let user = base + offset
     _BlockHeader.write(user, byteCount: byteCount, alignment: offset, offset: offset)
-    if !core.pointee.isLockless { core.pointee.liveBlocks &+= 1 }
+    if !core.pointee.isLockless { _SpanTable.span(containing: user)!.pointee.liveBlocks &+= 1 }
     return user
   }
 
@@ -147,10 +147,12 @@ enum _Hook {
   static func servedOutsideTheReservation(
     _ core: _Core, _ base: UnsafeMutableRawPointer, _ byteCount: Int, _ offset: Int
   ) -> UnsafeMutableRawPointer {
-    guard _span(containing: base)?.pointee.core == core else { _Failure.foreignBlock(core, base) }
     let user = base + offset
+    guard let span = _span(containing: user), span.pointee.core == core else {
+      _Failure.foreignBlock(core, base)
+    }
     _BlockHeader.write(user, byteCount: byteCount, alignment: offset, offset: offset)
-    if !core.pointee.isLockless { core.pointee.liveBlocks &+= 1 }
+    if !core.pointee.isLockless { span.pointee.liveBlocks &+= 1 }
     return user
   }
 
@@ -209,6 +211,8 @@ enum _Hook {
     _ pointer: UnsafeMutableRawPointer, header: _BlockHeader, core: _Core,
     _ thread: UnsafeMutablePointer<regions_thread_t>
   ) {
+    // Counted out first: the stack may give the span back in `deallocate`.
+    if !core.pointee.isLockless { _span(containing: pointer)!.pointee.liveBlocks &-= 1 }
     let previous = thread.pointee.state
     thread.pointee.state = UnsafeMutableRawPointer(core)
     core.paths._withUnsafeGuaranteedRef {
@@ -216,7 +220,6 @@ enum _Hook {
         core.pointee.stack, pointer - header.offset, header.stackByteCount, header.alignment)
     }
     thread.pointee.state = previous
-    if !core.pointee.isLockless { core.pointee.liveBlocks &-= 1 }
   }
 
   /// The header of a live region block, or a stop with a message for anything else inside

@@ -48,7 +48,7 @@ enum _PendingFrees {
       // Freed while this thread resets the region's stack (it holds the lock): the block is
       // gone with its span, and not counted live.
       _BlockHeader.setTag(pointer, _BlockHeader.freedTag)
-      if !core.pointee.isLockless { core.pointee.liveBlocks -= 1 }
+      if !core.pointee.isLockless { span.pointee.liveBlocks -= 1 }
       return
     }
     core.withLock {}

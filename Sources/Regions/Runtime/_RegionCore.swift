@@ -4,7 +4,7 @@ public import RegionMacrosSupport
 /// It lives in ground memory, not in the region object, because spans withheld after the
 /// scope (they still hold live blocks) reach it after the region object is gone.
 ///
-/// `lock` guards the stack and `liveBlocks`; `spansLock` guards the span bookkeeping (the span
+/// `lock` guards the stack and the spans' live counts; `spansLock` guards the span bookkeeping (the span
 /// list, withheld counts, `references`), which changes far less often. `isOpen` is read
 /// without a lock first, as a hint, and again under `lock`. `pending` is the list of blocks
 /// freed by threads that do not hold the lock's bias (see `_PendingFrees`); it sits on a
@@ -19,10 +19,8 @@ struct _RegionCore {
   /// Right after the fast paths (`_isOpen`).
   @usableFromInline var isOpen = true
   /// The stack is thread-safe and called without the lock (see `_StackPaths.serveLockless`);
-  /// `liveBlocks` is then not kept.
+  /// the spans' live counts are then not kept.
   @usableFromInline let isLockless: Bool
-  /// Blocks served through the hook and not yet freed (under `lock`).
-  @usableFromInline var liveBlocks = 0
   /// The stack's storage while the region is open (ground memory).
   @usableFromInline var stack: UnsafeMutableRawPointer
   /// The stack's specialized operations, retained by the core until it is freed.

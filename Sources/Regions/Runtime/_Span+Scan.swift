@@ -56,13 +56,13 @@ extension _Spans {
     return result
   }
 
-  /// Live blocks of a region whose stack keeps no count (a thread-safe stack's), found by
-  /// scanning its spans. Requires the region's lock.
+  /// Live blocks of a region: its spans' counts, or, for a region that keeps none (over a
+  /// thread-safe stack), found by scanning the spans not withheld. Requires the region's lock.
   static func countLive(_ core: _Core) -> Int {
     var count = 0
     var span = core.withSpansLock { core.pointee.spans }
     while let current = span {
-      if current.pointee.isWithheld {
+      if current.pointee.isWithheld || !core.pointee.isLockless {
         count += current.pointee.liveBlocks
       } else {
         count += scan(current, discarding: false).liveBlocks

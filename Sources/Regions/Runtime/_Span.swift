@@ -26,8 +26,11 @@ struct _Span {
   var outerSpan: _SpanPointer?
   /// The stack gave the span back while blocks were live; it goes with the last of them.
   @usableFromInline var isWithheld = false
-  /// Live blocks of a withheld span (counted by the scan when it was withheld).
-  var liveBlocks = 0
+  /// Blocks served through the hook in the span and not yet freed: kept on every serve and
+  /// free under the region's lock (under `spansLock` once withheld). A region over a
+  /// thread-safe stack (lockless) keeps no count: the scan counts a span's blocks when it is
+  /// withheld.
+  @usableFromInline var liveBlocks = 0
   /// Bytes of a withheld span still resident.
   var residentBytes = 0
   /// A layer changed the protection of some of its pages (Guard): scans read it carefully,
@@ -87,18 +90,22 @@ enum _Spans {
   /// region's lock (or its close).
   static func giveBack(_ span: _SpanPointer) {
     let core = span.pointee.core
-    if core.pointee.liveBlocks == 0 && !core.pointee.isLockless {
+    let counted = !core.pointee.isLockless
+    if counted && span.pointee.liveBlocks == 0 {
       destroy(span)
       return
     }
+    // The scan gives the pages without live blocks back; it counts the blocks only where the
+    // region keeps no count.
     let found = scan(span)
-    if found.liveBlocks == 0 {
+    let live = counted ? span.pointee.liveBlocks : found.liveBlocks
+    if live == 0 {
       destroy(span)
       return
     }
     core.withSpansLock {
       span.pointee.isWithheld = true
-      span.pointee.liveBlocks = found.liveBlocks
+      span.pointee.liveBlocks = live
       span.pointee.residentBytes = found.residentBytes
       core.pointee.withheldSpans += 1
       core.pointee.withheldBytes += span.pointee.byteCount

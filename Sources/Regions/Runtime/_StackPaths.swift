@@ -69,14 +69,15 @@ final class _StackPaths {
       byteCount: _BlockHeader.size &+ Swift.max(byteCount, _BlockHeader.minimumTail),
       alignment: _BlockHeader.size)
     if let quick, _fastPath(regions_in_reservation(quick)) {
-      return served(core, quick, byteCount, record)
+      return served(core, quick, byteCount, record, counted: true)
     }
     return serveCalling(Stack.self, core, byteCount, thread, record, quick)
   }
 
-  /// The rest of `serve` when the stack's inline path had no block (or gave one outside the
-  /// reservation, `quick`): the stack's full `allocate`, with the thread marked as inside the
-  /// hook for it. The region's lock is held.
+  /// The rest of `serve` (and of `serveLockless`) when the stack's inline path had no block
+  /// (or gave one outside the reservation, `quick`): the stack's full `allocate`, with the
+  /// thread marked as inside the hook for it. The region's lock is held (or, lockless, the
+  /// thread is inside the region: both end with the same store).
   @inlinable @inline(never)
   static func serveCalling<Stack: Layer>(
     _: Stack.Type, _ core: _Core, _ byteCount: Int,
@@ -99,20 +100,26 @@ final class _StackPaths {
       regions_region_lock_release(core._lock, record, true)
       return user ?? _Hook.mallocRefused(core, byteCount, 16, thread)
     }
-    return served(core, base, byteCount, record)
+    return served(core, base, byteCount, record, counted: !core.pointee.isLockless)
   }
 
   /// The end of serving a block of the stack's in the reservation, at `base`: its header, the
-  /// live count, the lock released. Returns the program's pointer.
+  /// span's live count (`counted`: a lockless region keeps none), the lock released (the same store
+  /// takes the thread out of a lockless region). Returns the program's pointer.
   @inlinable @inline(__always)
   static func served(
     _ core: _Core, _ base: UnsafeMutableRawPointer, _ byteCount: Int,
-    _ record: UnsafeMutablePointer<regions_thread_record>
+    _ record: UnsafeMutablePointer<regions_thread_record>, counted: Bool
   ) -> UnsafeMutableRawPointer {
+    // The block's span, looked up before the header's stores (so the reservation's base is not
+    // loaded again). A block lies in one span, the one `free` finds from the program's pointer.
+    let span = regions_span_of(base)
     let user = base + _BlockHeader.size
     _BlockHeader.write(
       user, byteCount: byteCount, alignment: _BlockHeader.size, offset: _BlockHeader.size)
-    core.pointee.liveBlocks &+= 1
+    if counted {
+      span.unsafelyUnwrapped.assumingMemoryBound(to: _Span.self).pointee.liveBlocks &+= 1
+    }
     regions_region_lock_release(core._lock, record, true)
     return user
   }
@@ -138,6 +145,18 @@ final class _StackPaths {
       regions_region_lock_release(core._lock, record, true)
       return _Hook.freeElsewhere(pointer, in: span, thread)
     }
+    freed(Stack.self, core, pointer, packed, span, thread, record, counted: true)
+  }
+
+  /// The end of freeing a live block of the region's, the lock held (or the thread inside a
+  /// lockless region): the tag set to freed, the block given to the stack's inline path or
+  /// else its full `deallocate`, the live count (`counted`), the lock released.
+  @inlinable @inline(__always)
+  static func freed<Stack: Layer>(
+    _: Stack.Type, _ core: _Core, _ pointer: UnsafeMutableRawPointer, _ packed: UInt,
+    _ span: _SpanPointer, _ thread: UnsafeMutablePointer<regions_thread_t>,
+    _ record: UnsafeMutablePointer<regions_thread_record>, counted: Bool
+  ) {
     _BlockHeader.setTag(pointer, packed: packed, _BlockHeader.freedTag)
     let byteCount = pointer.load(fromByteOffset: -16, as: Int.self)
     let offset = Int(truncatingIfNeeded: packed & 0xFFFF_FFFF)
@@ -148,25 +167,28 @@ final class _StackPaths {
         pointer - offset, byteCount: stackByteCount, alignment: alignment)
     else {
       return freeCalling(
-        Stack.self, core, pointer - offset, stackByteCount, alignment, thread, record)
+        Stack.self, core, pointer - offset, stackByteCount, alignment, span, thread, record)
     }
-    core.pointee.liveBlocks &-= 1
+    if counted { span.pointee.liveBlocks &-= 1 }
     regions_region_lock_release(core._lock, record, true)
   }
 
-  /// The rest of `free` when the stack's inline path could not take the block back: its full
-  /// `deallocate`, with the thread marked as inside the hook. The region's lock is held.
+  /// The rest of `free` (and of `freeLockless`) when the stack's inline path could not take
+  /// the block back: its full `deallocate`, with the thread marked as inside the hook. The
+  /// region's lock is held (or, lockless, the thread is inside the region).
   @inlinable @inline(never)
   static func freeCalling<Stack: Layer>(
     _: Stack.Type, _ core: _Core, _ base: UnsafeMutableRawPointer, _ stackByteCount: Int,
-    _ alignment: Int, _ thread: UnsafeMutablePointer<regions_thread_t>,
+    _ alignment: Int, _ span: _SpanPointer, _ thread: UnsafeMutablePointer<regions_thread_t>,
     _ record: UnsafeMutablePointer<regions_thread_record>
   ) {
+    // Counted out first: the stack may give the span back in `deallocate`, and the span's
+    // count decides whether it goes at once.
+    if !core.pointee.isLockless { span.pointee.liveBlocks &-= 1 }
     thread.pointee.state = UnsafeMutableRawPointer(core)  // nil before: checked in `free`
     core.pointee.stack.assumingMemoryBound(to: Stack.self).pointee.deallocate(
       base, byteCount: stackByteCount, alignment: alignment)
     thread.pointee.state = nil
-    core.pointee.liveBlocks &-= 1
     regions_region_lock_release(core._lock, record, true)
   }
 
@@ -186,22 +208,15 @@ final class _StackPaths {
       let record = thread.pointee.record,
       regions_enter_lockless(core._lock, core._isOpen, record)
     else { return _Hook.mallocSlowly(core, byteCount, 16, thread) }
-    let offset = _BlockHeader.size
-    let stackByteCount = offset &+ Swift.max(byteCount, _BlockHeader.minimumTail)
-    thread.pointee.state = UnsafeMutableRawPointer(core)
-    thread.pointee.serving_byte_count = byteCount
-    let base = core.pointee.stack.assumingMemoryBound(to: Stack.self).pointee.allocate(
-      byteCount: stackByteCount, alignment: offset)
-    thread.pointee.state = nil
-    guard let base, regions_in_reservation(base) else {
-      let user = base.map { _Hook.servedOutsideTheReservation(core, $0, byteCount, offset) }
-      regions_leave_lockless(record)
-      return user ?? _Hook.mallocRefused(core, byteCount, 16, thread)
+    // The stack's inline path first, with the thread not marked (as in `serve`).
+    let quick = core.pointee.stack.assumingMemoryBound(to: Stack.self).pointee
+      .allocateWithoutCalls(
+        byteCount: _BlockHeader.size &+ Swift.max(byteCount, _BlockHeader.minimumTail),
+        alignment: _BlockHeader.size)
+    if let quick, _fastPath(regions_in_reservation(quick)) {
+      return served(core, quick, byteCount, record, counted: false)
     }
-    let user = base + offset
-    _BlockHeader.write(user, byteCount: byteCount, alignment: offset, offset: offset)
-    regions_leave_lockless(record)
-    return user
+    return serveCalling(Stack.self, core, byteCount, thread, record, quick)
   }
 
   @inlinable @inline(__always)
@@ -213,15 +228,6 @@ final class _StackPaths {
       !span.pointee.isWithheld, let record = thread.pointee.record,
       regions_enter_lockless(core._lock, core._isOpen, record)
     else { return _Hook.freeElsewhere(pointer, in: span, thread) }
-    _BlockHeader.setTag(pointer, packed: packed, _BlockHeader.freedTag)
-    let byteCount = pointer.load(fromByteOffset: -16, as: Int.self)
-    let offset = Int(truncatingIfNeeded: packed & 0xFFFF_FFFF)
-    let alignment = 1 &<< Int(truncatingIfNeeded: (packed &>> 32) & 63)
-    thread.pointee.state = UnsafeMutableRawPointer(core)
-    core.pointee.stack.assumingMemoryBound(to: Stack.self).pointee.deallocate(
-      pointer - offset, byteCount: offset &+ Swift.max(byteCount, _BlockHeader.minimumTail),
-      alignment: alignment)
-    thread.pointee.state = nil
-    regions_leave_lockless(record)
+    freed(Stack.self, core, pointer, packed, span, thread, record, counted: false)
   }
 }
