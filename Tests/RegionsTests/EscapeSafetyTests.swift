@@ -68,4 +68,27 @@ struct EscapeSafetyTests {
     #expect(region.withheldSpans == 0)
     #expect(stack.allocations >= 1001)
   }
+
+  @Test func onlyTheSpanHoldingALiveBlockIsWithheld() throws {
+    var stack = Chunk(1 << 16) { Mmap() }
+    let (kept, region) = Region.enter(&stack) { () -> (UnsafeMutableRawPointer, Region) in
+      // A first chunk full of words that look like live block headers (the scan's pattern:
+      // a size, then the live tag with 16-byte alignment and offset), freed before the close.
+      let lookalikes = UnsafeMutableRawPointer.allocate(byteCount: 40 << 10, alignment: 16)
+      let words = lookalikes.bindMemory(to: UInt.self, capacity: (40 << 10) / 8)
+      for index in stride(from: 0, to: (40 << 10) / 8, by: 2) {
+        words[index] = 16
+        words[index + 1] = 0x5247_0004_0000_0010
+      }
+      // The next block does not fit in the first chunk: it lies in a second one, and stays.
+      let kept = UnsafeMutableRawPointer.allocate(byteCount: 40 << 10, alignment: 16)
+      lookalikes.deallocate()
+      return (kept, Region.current!)
+    }
+    // The first chunk's span counts no live block: it goes unread, look-alikes and all.
+    #expect(region.withheldSpans == 1)
+    #expect(region.liveBlocks == 1)
+    kept.deallocate()
+    #expect(region.withheldSpans == 0 && region.liveSpans == 0)
+  }
 }
