@@ -194,11 +194,12 @@ static inline void *route(size_t byte_count, size_t alignment, const void *calle
 // allocator, with no stack frame of their own.
 
 /// malloc in a region once the filters have passed: the thread's region (its synchronous
-/// scope's, or its task's as last looked up here) through its fast path.
+/// scope's `binding`, not the ground's; or, with none, its task's as last looked up here)
+/// through its fast path.
 __attribute__((always_inline)) static inline void *malloc_bound(size_t byte_count,
-                                                                 const void *caller) {
+                                                                 const void *caller,
+                                                                 const void *binding) {
   regions_thread_t *thread = &regions_thread;
-  const void *binding = thread->binding;
   if (binding == NULL) {
     if (__builtin_expect(!regions_task_slot_found(), 0))
       return regions_route_malloc(byte_count, caller);  // it asks swift_task_getCurrent
@@ -212,8 +213,8 @@ __attribute__((always_inline)) static inline void *malloc_bound(size_t byte_coun
             task != thread->cached_task || regions_binding_epoch_load() != thread->cached_epoch, 0))
       return regions_route_malloc(byte_count, caller);
     binding = thread->cached_binding;
+    if (binding == REGIONS_GROUND_BINDING) return next_malloc(byte_count);
   }
-  if (binding == REGIONS_GROUND_BINDING) return next_malloc(byte_count);
   return regions_core_serve((void *)binding, byte_count, thread);
 }
 
@@ -221,7 +222,9 @@ __attribute__((always_inline)) static inline void *malloc_bound(size_t byte_coun
 /// the hook or the runtime): the full filter, then the region.
 __attribute__((noinline)) static void *malloc_filtered(size_t byte_count, const void *caller) {
   if (ground_caller_slow(caller)) return next_malloc(byte_count);
-  return malloc_bound(byte_count, caller);
+  const void *binding = regions_thread.binding;
+  if (binding == REGIONS_GROUND_BINDING) return next_malloc(byte_count);
+  return malloc_bound(byte_count, caller, binding);
 }
 
 /// malloc before the interposer has started.
@@ -239,11 +242,14 @@ __attribute__((always_inline)) static inline void *malloc_routing(size_t byte_co
                                                                   long routing) {
   if (__builtin_expect(routing >= not_started, 0)) return malloc_starting(byte_count, caller);
   regions_thread_t *thread = &regions_thread;
+  const void *binding = thread->binding;
+  // In a synchronous `Region.escape` every filter's answer is the ground too.
+  if (binding == REGIONS_GROUND_BINDING) return next_malloc(byte_count);
   if (__builtin_expect(thread->state != NULL || thread->runtime_depth != 0 ||
                            caller != thread->program_caller,
                        0))
     return malloc_filtered(byte_count, caller);
-  return malloc_bound(byte_count, caller);
+  return malloc_bound(byte_count, caller, binding);
 }
 
 /// malloc for the other entry points that read their caller (realloc, operator new, strdup).
