@@ -21,4 +21,8 @@ extension Region {
 
   /// Thread records the runtime has made (a thread that exits gives its record to the next).
   package static var _threadRecords: Int { Int(regions_thread_records_made()) }
+
+  /// How many times this region's lock bias has moved to a thread (its first owner's
+  /// included; a lockless region's stays at its first).
+  package var _lockHandovers: Int { Int(node.core._lock.pointee.handovers) }
 }
