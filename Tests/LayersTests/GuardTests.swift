@@ -165,8 +165,9 @@ struct GuardTests {
 struct GuardPagesLimitTests {
   /// Past the kernel's limit on mappings (vm.max_map_count, 65,530 here: about 32,000 guarded
   /// blocks), mprotect fails: the allocation fails, the layer counts it, nothing stops. (Not
-  /// under TSan: its own runtime needs mappings too, and stops the process when refused.)
-  @Test(.disabled(if: _threadSanitizerIsActive, "TSan's runtime cannot map past the limit"))
+  /// under ASan or TSan, which compile the hook out: their runtimes need mappings too, and
+  /// stop the process when refused.)
+  @Test(.enabled(if: _mallocHookIsCompiled, "ASan's and TSan's runtimes cannot map past the limit"))
   func aRefusedProtectionFailsTheAllocationAndTheFallbackServesTheRest() async {
     await #expect(processExitsWith: .success) {
       var stack = Fallback {
