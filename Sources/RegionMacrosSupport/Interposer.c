@@ -136,11 +136,12 @@ bool regions_hook_start(void) {
 }
 
 void regions_hook_open_regions_add(long delta) { atomic_fetch_add(&route_mallocs, delta); }
+void regions_hook_open_regions_clear(void) { atomic_store(&route_mallocs, 0); }
+long regions_hook_open_regions(void) { return atomic_load(&route_mallocs); }
 void regions_hook_foreign_spans_add(long delta) { atomic_fetch_add(&foreign_spans, delta); }
 unsigned long regions_hook_reentries(void) { return atomic_load(&reentries); }
 
-/// Called on every re-entry (an allocation while the hook's runtime runs on this thread,
-/// which the ground serves); a place for a debugger breakpoint.
+/// Counts a re-entry (an allocation the ground serves while the hook runs): a breakpoint spot.
 __attribute__((noinline)) void regions_hook_count_reentry(void) {
   atomic_fetch_add_explicit(&reentries, 1, memory_order_relaxed);
 }

@@ -11,6 +11,8 @@
 bool regions_hook_is_compiled(void) { return false; }
 bool regions_hook_start(void) { return false; }
 void regions_hook_open_regions_add(long delta) { (void)delta; }
+void regions_hook_open_regions_clear(void) {}
+long regions_hook_open_regions(void) { return 0; }
 void regions_hook_foreign_spans_add(long delta) { (void)delta; }
 unsigned long regions_hook_reentries(void) { return 0; }
 void regions_hook_count_reentry(void) {}

@@ -19,6 +19,10 @@ extension Region {
   /// deferred to the region's lock holder instead of calling the stack there.
   package static var _deferredFrees: Int { regions_counter_get(regions_counter_deferred_frees) }
 
+  /// Regions open in the process, as the interposer counts them (while zero, malloc passes
+  /// straight to the ground).
+  package static var _openRegions: Int { regions_hook_open_regions() }
+
   /// Thread records the runtime has made (a thread that exits gives its record to the next).
   package static var _threadRecords: Int { Int(regions_thread_records_made()) }
 

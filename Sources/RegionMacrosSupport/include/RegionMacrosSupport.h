@@ -125,6 +125,11 @@ bool regions_hook_is_compiled(void);
 /// Open regions in the process. While zero, allocations pass straight to the ground after
 /// one relaxed load.
 void regions_hook_open_regions_add(long delta);
+/// No region open (a fork's child, which has closed every region it inherited, including one
+/// another thread was opening or closing at the fork and had not counted yet).
+void regions_hook_open_regions_clear(void);
+/// Counter for tests: open regions (after start-up).
+long regions_hook_open_regions(void);
 /// Region spans outside the reservation (page blocks of the ground or of no region). While
 /// zero, frees outside the reservation pass straight to the ground.
 void regions_hook_foreign_spans_add(long delta);

@@ -31,14 +31,12 @@ enum _Fork {
     _PageCache.lock?.initialize(to: regions_lock_t())
     _AddressSpace.lock?.initialize(to: regions_lock_t())
     var core = _CoreRegistry.first
-    var closed = 0
     while let current = core {
       regions_region_lock_reset(current._lock)
       current._spansLock.initialize(to: regions_lock_t())
       if current.pointee.isOpen {
         current.pointee.isOpen = false
         current.pointee.isForked = true
-        closed += 1
       }
       let slot = UnsafeMutableRawPointer(current._pending).assumingMemoryBound(
         to: UnsafeMutableRawPointer?.self)
@@ -46,7 +44,9 @@ enum _Fork {
       core = current.pointee.registryNext
     }
     _CoreRegistry.lock?.initialize(to: regions_lock_t())
-    regions_hook_open_regions_add(-closed)
+    // Every region is closed here, whatever the count read: another thread may have been
+    // between registering a region and counting it (or closing one and uncounting it).
+    regions_hook_open_regions_clear()
     regions_process_binding_store(nil)
     regions_binding_epoch_bump()
     // The forking thread's record may be the bias owner of locks reset above: start afresh.

@@ -66,4 +66,32 @@ struct ForkTests {
       precondition(stack.allocations == stack.deallocations)
     }
   }
+
+  /// A fork while another thread opens and closes regions: the child has closed every region
+  /// it inherited, so it counts none open (one being opened or closed at the fork included),
+  /// and its mallocs pass straight to the ground again.
+  @Test func aChildCountsNoRegionOpenWhateverAnotherThreadWasDoing() async {
+    await #expect(processExitsWith: .success) {
+      alarm(300)
+      let churning = startThread {
+        while !stopping.load(ordering: .relaxed) {
+          Region.enter(Stats { Chunk(4096) { Mmap() } }) {
+            for size in [24, 100, 1000] { opaqueFree(opaqueMalloc(size)) }
+          }
+        }
+      }
+      for round in 0..<300 {
+        let child = fork()
+        if child == 0 {
+          alarm(20)
+          _exit(Region._openRegions == 0 ? 0 : 4)
+        }
+        var status: Int32 = 0
+        precondition(waitpid(child, &status, 0) == child)
+        precondition(status == 0, "round \(round): child status \(status)")
+      }
+      stopping.store(true, ordering: .relaxed)
+      pthread_join(churning, nil)
+    }
+  }
 }
