@@ -1,4 +1,4 @@
-public import Foundation
+import Foundation
 
 /// A DHAT file a `Profile` wrote, parsed.
 public struct DHATFile {

@@ -1,4 +1,4 @@
-public import Layers
+import Layers
 public import Testing
 
 extension Trait where Self == ConditionTrait {

@@ -1,5 +1,5 @@
 #if canImport(Glibc)
-  public import Glibc
+  import Glibc
 #endif
 
 // Allocations the optimizer cannot remove. A release build deletes a malloc whose block is

@@ -1,4 +1,4 @@
-public import Regions
+import Regions
 import Synchronization
 
 #if canImport(Glibc)

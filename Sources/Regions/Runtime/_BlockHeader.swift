@@ -1,4 +1,4 @@
-public import RegionMacrosSupport
+import RegionMacrosSupport
 
 /// The 16 bytes the runtime keeps before every block it serves through the hook: free()
 /// carries no size, so the runtime records what the program asked for.

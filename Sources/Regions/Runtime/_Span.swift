@@ -1,4 +1,4 @@
-public import RegionMacrosSupport
+import RegionMacrosSupport
 
 /// Pages a source layer took while serving a region: the unit the runtime withholds from the
 /// OS while a block in it is live.
