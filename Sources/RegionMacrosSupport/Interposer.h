@@ -10,8 +10,6 @@
 
 #include "RegionMacrosSupport.h"
 
-#define REGIONS_HIDDEN __attribute__((visibility("hidden")))
-
 /// The next definition of `name` in symbol order (what an interposed entry point forwards
 /// to), found with dlsym(RTLD_NEXT, …) on the first call and kept in `slot`.
 static inline void *regions_next_definition(void **slot, const char *name) {

@@ -29,9 +29,9 @@ extern "C" {
 #endif
 
 #define REGIONS_TLS __thread __attribute__((tls_model("initial-exec")))
-/// For the globals malloc and free read on every call: defined in this image (never
-/// preempted), so the compiler reads them with one load, without a GOT address first.
-#define REGIONS_HOT __attribute__((visibility("hidden")))
+/// Defined in this image and never preempted: hidden from other objects, and (for the
+/// globals malloc and free read on every call) read with one load, without a GOT address first.
+#define REGIONS_HIDDEN __attribute__((visibility("hidden")))
 
 // MARK: - Pages (OS.c)
 
@@ -99,8 +99,8 @@ size_t regions_malloc_usable_size(void *pointer);
 /// pages, so `free` tells region blocks from the ground's with one subtraction and compare.
 /// Its first `regions_bootstrap_size` bytes hold the blocks `dlsym` allocates while the
 /// interposer resolves the next allocator; they are never freed to anyone.
-extern REGIONS_HOT uintptr_t regions_reserved_base;
-extern REGIONS_HOT uintptr_t regions_reserved_size;
+extern REGIONS_HIDDEN uintptr_t regions_reserved_base;
+extern REGIONS_HIDDEN uintptr_t regions_reserved_size;
 #define regions_bootstrap_size ((size_t)65536)
 
 static inline uintptr_t regions_reservation_base(void) { return regions_reserved_base; }
@@ -113,7 +113,7 @@ static inline bool regions_in_reservation(const void *pointer) {
 /// The span table: a word per 4 KiB page of the reservation, each the span (a record of the
 /// Swift runtime's) that holds the page, or NULL.
 /// Mapped with the reservation, touched only where spans exist.
-extern REGIONS_HOT void **regions_span_entries;
+extern REGIONS_HIDDEN void **regions_span_entries;
 static inline void **regions_span_table(void) { return regions_span_entries; }
 static inline void *regions_span_of(const void *pointer) {
   return regions_span_entries[((uintptr_t)pointer - regions_reserved_base) >> 12];
@@ -240,7 +240,7 @@ void regions_process_start(void) __attribute__((weak));
 
 /// The whole-process region's core, or NULL: where a thread's allocations go when neither a
 /// synchronous scope nor a task binds a region (instead of the ground).
-extern REGIONS_HOT const void *regions_process_binding;
+extern REGIONS_HIDDEN const void *regions_process_binding;
 
 static inline const void *regions_process_binding_load(void) {
   return __atomic_load_n(&regions_process_binding, __ATOMIC_ACQUIRE);
@@ -259,7 +259,7 @@ bool regions_hook_start(void);
 /// a region opened or closed, an asynchronous scope bound or unbound, a task (or a task's
 /// allocator) allocated by the concurrency runtime. A thread's cached task-local lookup is
 /// valid while the epoch is the one it was made in.
-extern REGIONS_HOT uintptr_t regions_binding_epoch;
+extern REGIONS_HIDDEN uintptr_t regions_binding_epoch;
 
 static inline uintptr_t regions_binding_epoch_load(void) {
   return __atomic_load_n(&regions_binding_epoch, __ATOMIC_ACQUIRE);
@@ -270,7 +270,7 @@ static inline void regions_binding_epoch_bump(void) {
 
 /// Offset from the thread pointer of the concurrency runtime's current-task slot, or 0 when
 /// it could not be found (then regions_current_task calls swift_task_getCurrent).
-extern REGIONS_HOT intptr_t regions_task_slot_offset;
+extern REGIONS_HIDDEN intptr_t regions_task_slot_offset;
 const void *regions_current_task_slow(void);
 
 /// The task running on this thread (NULL when none): the variable swift_task_getCurrent
