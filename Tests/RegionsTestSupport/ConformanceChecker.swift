@@ -8,8 +8,10 @@ import RegionsTestSupportC
 /// block is intact until the block is deallocated (the whole block up to 4 KiB, a head, a
 /// tail and one word per KiB beyond); and, when given a probe, that the layer's counters
 /// equal the checker's own. Half the requests try the layer's inline path first
-/// (`allocateWithoutCalls`, `deallocateWithoutCalls`), as the runtime does. It records violations instead of trapping, so a test asserts
-/// that the list is empty and prints the first few.
+/// (`allocateWithoutCalls`, `deallocateWithoutCalls`), as the runtime does; of the rest, half
+/// go to `allocateUncleared`. A layer that says it returns zeroed memory must return zeroed
+/// blocks from `allocate` and its inline path, reused ones included. It records violations
+/// instead of trapping, so a test asserts that the list is empty and prints the first few.
 public struct ConformanceChecker {
   /// How the checker drives the layer.
   public struct Options: Sendable {
@@ -168,8 +170,13 @@ public struct ConformanceChecker {
       let quick =
         random.next() % 2 == 0
         ? layer.allocateWithoutCalls(byteCount: byteCount, alignment: alignment) : nil
-      guard let pointer = quick ?? layer.allocate(byteCount: byteCount, alignment: alignment)
-      else {
+      let uncleared = quick == nil && random.next() % 2 == 0
+      let allocated =
+        quick
+        ?? (uncleared
+          ? layer.allocateUncleared(byteCount: byteCount, alignment: alignment)
+          : layer.allocate(byteCount: byteCount, alignment: alignment))
+      guard let pointer = allocated else {
         outcome.failedAllocations += 1
         if !options.allowsFailure {
           violation("allocate(byteCount: \(byteCount), alignment: \(alignment)) returned nil")
@@ -195,6 +202,12 @@ public struct ConformanceChecker {
       if index < live.count && address + extent > live[index].address {
         violation(
           "block 0x\(String(address, radix: 16)) (\(byteCount) B) overlaps 0x\(String(live[index].address, radix: 16)) (\(live[index].byteCount) B)"
+        )
+      }
+      if L.returnsZeroedMemory && !uncleared, let offset = Pattern.firstNonzero(pointer, byteCount)
+      {
+        violation(
+          "block 0x\(String(address, radix: 16)) (\(byteCount) B) from a layer that returns zeroed memory has byte \(offset) nonzero"
         )
       }
       tagCounter &+= 1
@@ -235,6 +248,16 @@ enum Pattern {
   static func write(_ block: ConformanceChecker.Block) {
     let base = UnsafeMutablePointer<UInt8>(bitPattern: block.address)!
     forEachOffset(block.byteCount) { base[$0] = byte(block.tag, $0) }
+  }
+
+  /// The first checked offset of the block at `pointer` whose byte is not zero, or nil.
+  static func firstNonzero(_ pointer: UnsafeMutableRawPointer, _ byteCount: Int) -> Int? {
+    let base = pointer.assumingMemoryBound(to: UInt8.self)
+    var found: Int? = nil
+    forEachOffset(byteCount) { offset in
+      if found == nil && base[offset] != 0 { found = offset }
+    }
+    return found
   }
 
   /// Nil if intact, else where it differs.

@@ -43,6 +43,16 @@ public struct Align<Parent: Layer>: WrappingLayer {
     return parent.allocate(byteCount: byteCount, alignment: Swift.max(alignment, minimumAlignment))
   }
 
+  /// As `allocate`, from the parent's `allocateUncleared`.
+  @inlinable
+  public mutating func allocateUncleared(byteCount: Int, alignment: Int)
+    -> UnsafeMutableRawPointer?
+  {
+    AllocationRequest.validate(byteCount: byteCount, alignment: alignment)
+    return parent.allocateUncleared(
+      byteCount: byteCount, alignment: Swift.max(alignment, minimumAlignment))
+  }
+
   @inlinable
   public mutating func deallocate(
     _ pointer: UnsafeMutableRawPointer, byteCount: Int, alignment: Int

@@ -26,7 +26,8 @@ public struct Batch<Parent: Layer>: WrappingLayer {
   @inlinable
   public mutating func allocate(byteCount: Int, alignment: Int) -> UnsafeMutableRawPointer? {
     AllocationRequest.validate(byteCount: byteCount, alignment: alignment)
-    return _book.allocateBooked(byteCount: byteCount, alignment: alignment, from: &parent)
+    return _book.allocateBooked(
+      byteCount: byteCount, alignment: alignment, cleared: false, from: &parent)
   }
 
   @inlinable

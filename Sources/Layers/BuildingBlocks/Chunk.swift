@@ -97,7 +97,7 @@ public struct Chunk<Parent: Layer>: WrappingLayer {
 
   @inlinable
   internal mutating func _newChunk(byteCount: Int, alignment: Int) -> UnsafeMutableRawPointer? {
-    guard let chunk = parent.allocate(byteCount: byteCount, alignment: alignment) else {
+    guard let chunk = parent.allocateUncleared(byteCount: byteCount, alignment: alignment) else {
       return nil
     }
     chunk.storeBytes(of: _chunks, as: UnsafeMutableRawPointer?.self)

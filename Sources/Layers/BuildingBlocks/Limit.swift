@@ -56,14 +56,28 @@ public struct Limit<Parent: Layer>: WrappingLayer {
 
   @inlinable
   public mutating func allocate(byteCount: Int, alignment: Int) -> UnsafeMutableRawPointer? {
+    _allocate(byteCount: byteCount, alignment: alignment, cleared: true)
+  }
+
+  /// As `allocate`, from the parent's `allocateUncleared`.
+  @inlinable
+  public mutating func allocateUncleared(byteCount: Int, alignment: Int)
+    -> UnsafeMutableRawPointer?
+  { _allocate(byteCount: byteCount, alignment: alignment, cleared: false) }
+
+  @inlinable @inline(__always)
+  internal mutating func _allocate(byteCount: Int, alignment: Int, cleared: Bool)
+    -> UnsafeMutableRawPointer?
+  {
     AllocationRequest.validate(byteCount: byteCount, alignment: alignment)
     if _slowPath(byteCount > budget &- _liveBytes) {
       _refuse(byteCount)
       return nil
     }
-    guard let pointer = parent.allocate(byteCount: byteCount, alignment: alignment) else {
-      return nil
-    }
+    guard
+      let pointer = parent._allocateBlock(
+        byteCount: byteCount, alignment: alignment, cleared: cleared)
+    else { return nil }
     _liveBytes &+= byteCount
     if _liveBytes > _peakLiveBytes { _peakLiveBytes = _liveBytes }
     return pointer

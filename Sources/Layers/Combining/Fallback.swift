@@ -63,7 +63,8 @@ public struct Fallback<Primary: Layer, Secondary: Layer>: Layer {
   {
     guard
       let pointer = _secondaryBlocks.allocateBooked(
-        byteCount: byteCount, alignment: alignment, from: &secondary)
+        byteCount: byteCount, alignment: alignment, cleared: Self.returnsZeroedMemory,
+        from: &secondary)
     else { return nil }
     _fallbacks += 1
     return pointer

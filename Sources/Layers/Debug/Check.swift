@@ -73,7 +73,7 @@ public struct Check<Parent: Layer>: WrappingLayer {
     let programBytes = siteFrames > 0 ? _programByteCount(byteCount, alignment: alignment) : 0
     guard
       let pointer = _live.allocateBooked(
-        byteCount: byteCount, alignment: alignment, from: &parent)
+        byteCount: byteCount, alignment: alignment, cleared: false, from: &parent)
     else { return nil }
     _liveBytes &+= byteCount
     if siteFrames > 0 { _sites.recordAllocation(pointer, byteCount: programBytes, parent: &parent) }

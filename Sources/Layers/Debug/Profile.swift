@@ -68,7 +68,7 @@ public struct Profile<Parent: Layer>: WrappingLayer {
   public mutating func allocate(byteCount: Int, alignment: Int) -> UnsafeMutableRawPointer? {
     AllocationRequest.validate(byteCount: byteCount, alignment: alignment)
     let programBytes = _programByteCount(byteCount, alignment: alignment)
-    guard let pointer = parent.allocate(byteCount: byteCount, alignment: alignment) else {
+    guard let pointer = parent.allocateUncleared(byteCount: byteCount, alignment: alignment) else {
       return nil
     }
     _sites.recordAllocation(pointer, byteCount: programBytes, parent: &parent)

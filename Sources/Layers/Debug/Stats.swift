@@ -46,7 +46,7 @@ public struct Stats<Parent: Layer>: WrappingLayer {
 
   @inlinable
   public mutating func allocate(byteCount: Int, alignment: Int) -> UnsafeMutableRawPointer? {
-    guard let pointer = parent.allocate(byteCount: byteCount, alignment: alignment) else {
+    guard let pointer = parent.allocateUncleared(byteCount: byteCount, alignment: alignment) else {
       _failedAllocations &+= 1
       return nil
     }

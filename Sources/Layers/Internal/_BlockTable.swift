@@ -130,13 +130,16 @@ internal struct _BlockTable {
   }
 
   /// A block from `parent`, booked here; nil when the parent refuses the block or room for
-  /// the booking.
+  /// the booking. From the parent's `allocate` when `cleared` (for a layer that forwards its
+  /// parent's zeroed-memory promise), else from its `allocateUncleared`.
   @inlinable
   mutating func allocateBooked<Parent: Layer>(
-    byteCount: Int, alignment: Int, from parent: inout Parent
+    byteCount: Int, alignment: Int, cleared: Bool, from parent: inout Parent
   ) -> UnsafeMutableRawPointer? {
-    guard reserveOne(parent: &parent),
-      let block = parent.allocate(byteCount: byteCount, alignment: alignment)
+    guard reserveOne(parent: &parent) else { return nil }
+    guard
+      let block = parent._allocateBlock(
+        byteCount: byteCount, alignment: alignment, cleared: cleared)
     else { return nil }
     insert(block, byteCount: byteCount, alignment: alignment)
     return block

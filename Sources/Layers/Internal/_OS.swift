@@ -12,13 +12,16 @@ internal enum _Pages {
   @usableFromInline
   static var size: Int { Int(regions_page_size()) }
 
-  /// Maps `byteCount` (a page multiple) zeroed bytes aligned to `alignment`, or nil.
+  /// Maps `byteCount` (a page multiple) bytes aligned to `alignment`, or nil: zeroed, or
+  /// when not `cleared` possibly holding what a closed region left in them.
   ///
   /// Goes through the page routes, so that in hook mode the pages are recorded as a span of
   /// the region being served (and withheld from the OS while a block in them is live).
   @usableFromInline @inline(never)
-  static func map(byteCount: Int, alignment: Int) -> UnsafeMutableRawPointer? {
-    if let routes = _pageRoutes { return routes.acquire(byteCount, alignment) }
+  static func map(byteCount: Int, alignment: Int, cleared: Bool = true)
+    -> UnsafeMutableRawPointer?
+  {
+    if let routes = _pageRoutes { return routes.acquire(byteCount, alignment, cleared) }
     return regions_os_map(byteCount, alignment)
   }
 

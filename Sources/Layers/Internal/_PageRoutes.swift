@@ -4,8 +4,9 @@
 /// programs without Regions. Plain function pointers: calling one copies nothing and retains
 /// nothing.
 package struct _PageRoutes {
-  /// Pages for the region being served on this thread (or, when none is, straight from the OS).
-  package var acquire: @convention(c) (Int, Int) -> UnsafeMutableRawPointer?
+  /// Pages for the region being served on this thread (or, when none is, straight from the OS):
+  /// byte count, alignment, and whether reused pages must be cleared.
+  package var acquire: @convention(c) (Int, Int, Bool) -> UnsafeMutableRawPointer?
   /// Gives back pages from `acquire`.
   package var release: @convention(c) (UnsafeMutableRawPointer, Int) -> Void
   /// Changes the protection of pages from `acquire`; false when the kernel refuses.
@@ -16,7 +17,7 @@ package struct _PageRoutes {
   package var releaseOuter: @convention(c) (UnsafeMutableRawPointer, Int) -> Void
 
   package init(
-    acquire: @convention(c) (Int, Int) -> UnsafeMutableRawPointer?,
+    acquire: @convention(c) (Int, Int, Bool) -> UnsafeMutableRawPointer?,
     release: @convention(c) (UnsafeMutableRawPointer, Int) -> Void,
     protect: @convention(c) (UnsafeMutableRawPointer, Int, Bool) -> Bool,
     acquireOuter: @convention(c) (Int, Int, Bool) -> UnsafeMutableRawPointer?,

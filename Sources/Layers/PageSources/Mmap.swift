@@ -12,7 +12,9 @@
 /// - Bad input: a negative `byteCount`, an alignment that is not a power of two, or a size
 ///   that overflows when rounded stops the program with a message. `byteCount` 0 maps one
 ///   page.
-/// - Memory comes back zeroed.
+/// - Memory comes back zeroed from `allocate`. Under a region, pages a closed region gave
+///   back are reused and cleared with `memset`; ``allocateUncleared(byteCount:alignment:)``
+///   (what carving layers and the region's `malloc` call) skips the clearing.
 public struct Mmap: Layer {
   /// Bytes currently mapped by this layer (page-rounded). Survives `reset`.
   public private(set) var mappedBytes = 0
@@ -25,10 +27,16 @@ public struct Mmap: Layer {
   @inlinable
   public mutating func allocate(byteCount: Int, alignment: Int) -> UnsafeMutableRawPointer? {
     AllocationRequest.validate(byteCount: byteCount, alignment: alignment)
-    let size = Self._rounded(byteCount)
-    guard let pointer = _Pages.map(byteCount: size, alignment: alignment) else { return nil }
-    _recordMap(size)
-    return pointer
+    return _map(byteCount: byteCount, alignment: alignment, cleared: true)
+  }
+
+  /// Pages as `allocate` maps them, except that pages a region reuses are not cleared first.
+  @inlinable
+  public mutating func allocateUncleared(byteCount: Int, alignment: Int)
+    -> UnsafeMutableRawPointer?
+  {
+    AllocationRequest.validate(byteCount: byteCount, alignment: alignment)
+    return _map(byteCount: byteCount, alignment: alignment, cleared: false)
   }
 
   @inlinable
@@ -40,7 +48,8 @@ public struct Mmap: Layer {
     _recordUnmap(size)
   }
 
-  /// True: every block is a fresh mapping, zero-filled by the OS.
+  /// True: every block `allocate` returns is a fresh mapping, zero-filled by the OS, or
+  /// reused pages cleared first.
   public static var returnsZeroedMemory: Bool { true }
 
   /// Mmap holds nothing of its own: blocks it handed out are the caller's to give back.
@@ -56,6 +65,15 @@ public struct Mmap: Layer {
       _reportObject(
         Self.self, report: _ownReportLine,
         ["mappedBytes": mappedBytes, "mappings": mappings]))
+  }
+
+  @inlinable @inline(__always)
+  mutating func _map(byteCount: Int, alignment: Int, cleared: Bool) -> UnsafeMutableRawPointer? {
+    let size = Self._rounded(byteCount)
+    guard let pointer = _Pages.map(byteCount: size, alignment: alignment, cleared: cleared)
+    else { return nil }
+    _recordMap(size)
+    return pointer
   }
 
   @inlinable @inline(__always)

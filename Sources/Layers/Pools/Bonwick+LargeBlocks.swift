@@ -26,7 +26,9 @@ extension Bonwick {
       }
       index += 1
     }
-    guard let block = parent.allocate(byteCount: size, alignment: align) else { return nil }
+    guard let block = parent.allocateUncleared(byteCount: size, alignment: align) else {
+      return nil
+    }
     _bigBlocks.insert(block, byteCount: size, alignment: align)
     return block
   }

@@ -123,7 +123,9 @@ public struct Bonwick<Parent: Layer>: WrappingLayer {
       _counters.cachedSlabs -= 1
     } else {
       let size = _SlabBucket.slabSize(bucket)
-      guard let memory = parent.allocate(byteCount: size, alignment: size) else { return nil }
+      guard let memory = parent.allocateUncleared(byteCount: size, alignment: size) else {
+        return nil
+      }
       slab = UInt(bitPattern: memory)
       _counters.slabs += 1
       _counters.slabsRequested += 1

@@ -108,7 +108,8 @@ public struct Buddy<Parent: Layer>: WrappingLayer {
       return UnsafeMutableRawPointer(bitPattern: address)
     }
     guard
-      let block = parent.allocate(byteCount: geometry.parentByteCount, alignment: _blockAlignment)
+      let block = parent.allocateUncleared(
+        byteCount: geometry.parentByteCount, alignment: _blockAlignment)
     else { return nil }
     guard _blocks.add(UInt(bitPattern: block), geometry, parent: &parent) else {
       parent.deallocate(block, byteCount: geometry.parentByteCount, alignment: _blockAlignment)

@@ -90,7 +90,9 @@ public struct FreeList<Parent: Layer>: WrappingLayer {
   internal mutating func _allocateInNewSlab(byteCount: Int, alignment: Int)
     -> UnsafeMutableRawPointer?
   {
-    guard let memory = parent.allocate(byteCount: slabSize, alignment: 16) else { return nil }
+    guard let memory = parent.allocateUncleared(byteCount: slabSize, alignment: 16) else {
+      return nil
+    }
     let slab = UInt(bitPattern: memory)
     memory.storeBytes(of: _slabs, as: UInt.self)
     memory.storeBytes(of: 0, toByteOffset: 8, as: UInt.self)

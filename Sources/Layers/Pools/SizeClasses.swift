@@ -134,7 +134,9 @@ public struct SizeClasses<Parent: Layer>: WrappingLayer {
     var start = (_cursor &+ mask) & ~mask
     var count = start <= _limit ? Swift.min(wanted, (_limit &- start) / size) : 0
     if count == 0 {
-      guard let slab = parent.allocate(byteCount: slabSize, alignment: 4096) else { return nil }
+      guard let slab = parent.allocateUncleared(byteCount: slabSize, alignment: 4096) else {
+        return nil
+      }
       let trailer = slab + slabSize - 16
       trailer.storeBytes(of: _slabs, as: UInt.self)
       _slabs = UInt(bitPattern: slab)

@@ -15,7 +15,7 @@ internal struct _LargeBlocks {
   mutating func allocate<Parent: Layer>(
     byteCount: Int, alignment: Int, from parent: inout Parent
   ) -> UnsafeMutableRawPointer? {
-    _table.allocateBooked(byteCount: byteCount, alignment: alignment, from: &parent)
+    _table.allocateBooked(byteCount: byteCount, alignment: alignment, cleared: false, from: &parent)
   }
 
   /// Gives a large block back to the parent; stops the program, naming `layer`, when

@@ -53,6 +53,15 @@ public protocol Layer {
   /// say true if it holds for every block, including reused ones.
   static var returnsZeroedMemory: Bool { get }
 
+  /// Returns a block as ``allocate(byteCount:alignment:)`` would, for a caller that does not
+  /// need it zero-filled: a layer whose `allocate` clears memory only to keep its
+  /// ``returnsZeroedMemory`` promise may skip the clearing here (``Mmap`` does, for the pages
+  /// a region reuses); a layer that exists to clear (``Zero``) clears here too. What a layer
+  /// carves into blocks of its own (a chunk, a slab) comes from its parent through this call,
+  /// and so does every `malloc` a region serves. The block is deallocated as any other.
+  /// Defaults to `allocate`.
+  mutating func allocateUncleared(byteCount: Int, alignment: Int) -> UnsafeMutableRawPointer?
+
   /// Returns a block as ``allocate(byteCount:alignment:)`` would, if the layer can serve it
   /// with its own inline code from memory it already holds; nil if serving it needs anything
   /// more (a refill from the parent, a page source, a table that must grow, any function
@@ -92,6 +101,23 @@ extension Layer {
   }
 
   public static var returnsZeroedMemory: Bool { false }
+
+  /// The block `allocate` returns.
+  @inlinable @inline(__always)
+  public mutating func allocateUncleared(byteCount: Int, alignment: Int)
+    -> UnsafeMutableRawPointer?
+  { allocate(byteCount: byteCount, alignment: alignment) }
+
+  /// `allocate` when `cleared`, else `allocateUncleared`: how a layer that forwards its
+  /// parent's ``returnsZeroedMemory`` promise serves each of the two.
+  @inlinable @inline(__always) @usableFromInline
+  internal mutating func _allocateBlock(byteCount: Int, alignment: Int, cleared: Bool)
+    -> UnsafeMutableRawPointer?
+  {
+    cleared
+      ? allocate(byteCount: byteCount, alignment: alignment)
+      : allocateUncleared(byteCount: byteCount, alignment: alignment)
+  }
 
   /// No inline path: nil, so every request goes to `allocate`.
   @inlinable @inline(__always)

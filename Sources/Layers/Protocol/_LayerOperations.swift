@@ -6,6 +6,8 @@
 package final class _LayerOperations {
   @usableFromInline package let allocate:
     (UnsafeMutableRawPointer, Int, Int) -> UnsafeMutableRawPointer?
+  @usableFromInline package let allocateUncleared:
+    (UnsafeMutableRawPointer, Int, Int) -> UnsafeMutableRawPointer?
   @usableFromInline package let deallocate:
     (UnsafeMutableRawPointer, UnsafeMutableRawPointer, Int, Int) -> Void
   @usableFromInline package let reset: (UnsafeMutableRawPointer) -> Void
@@ -19,6 +21,10 @@ package final class _LayerOperations {
   package init<L: Layer>(_: L.Type) {
     allocate = { storage, byteCount, alignment in
       storage.assumingMemoryBound(to: L.self).pointee.allocate(
+        byteCount: byteCount, alignment: alignment)
+    }
+    allocateUncleared = { storage, byteCount, alignment in
+      storage.assumingMemoryBound(to: L.self).pointee.allocateUncleared(
         byteCount: byteCount, alignment: alignment)
     }
     deallocate = { storage, block, byteCount, alignment in

@@ -30,6 +30,11 @@ struct _ErasedLayer: Layer {
   }
 
   @inline(__always)
+  func allocateUncleared(byteCount: Int, alignment: Int) -> UnsafeMutableRawPointer? {
+    operations._withUnsafeGuaranteedRef { $0.allocateUncleared(storage, byteCount, alignment) }
+  }
+
+  @inline(__always)
   func deallocate(_ pointer: UnsafeMutableRawPointer, byteCount: Int, alignment: Int) {
     operations._withUnsafeGuaranteedRef { $0.deallocate(storage, pointer, byteCount, alignment) }
   }

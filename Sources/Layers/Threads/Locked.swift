@@ -48,9 +48,18 @@ public struct Locked<Parent: Layer>: WrappingLayer {
   @inlinable
   public mutating func allocate(byteCount: Int, alignment: Int) -> UnsafeMutableRawPointer? {
     withUnsafeMutablePointer(to: &_lock) { _Lock.acquire($0) }
-    let pointer = parent.allocate(byteCount: byteCount, alignment: alignment)
-    withUnsafeMutablePointer(to: &_lock) { _Lock.release($0) }
-    return pointer
+    defer { withUnsafeMutablePointer(to: &_lock) { _Lock.release($0) } }
+    return parent.allocate(byteCount: byteCount, alignment: alignment)
+  }
+
+  /// As `allocate`, from the parent's `allocateUncleared`.
+  @inlinable
+  public mutating func allocateUncleared(byteCount: Int, alignment: Int)
+    -> UnsafeMutableRawPointer?
+  {
+    withUnsafeMutablePointer(to: &_lock) { _Lock.acquire($0) }
+    defer { withUnsafeMutablePointer(to: &_lock) { _Lock.release($0) } }
+    return parent.allocateUncleared(byteCount: byteCount, alignment: alignment)
   }
 
   @inlinable

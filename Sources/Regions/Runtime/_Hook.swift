@@ -127,7 +127,7 @@ enum _Hook {
     thread.pointee.state = UnsafeMutableRawPointer(core)
     thread.pointee.serving_byte_count = byteCount
     let base = core.paths._withUnsafeGuaranteedRef {
-      $0.layer.allocate(core.pointee.stack, stackByteCount, offset)
+      $0.layer.allocateUncleared(core.pointee.stack, stackByteCount, offset)
     }
     thread.pointee.state = previous
     guard let base else { return nil }

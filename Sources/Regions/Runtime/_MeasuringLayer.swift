@@ -18,7 +18,7 @@ struct _MeasuringLayer<Parent: Layer>: WrappingLayer {
   @inlinable
   mutating func allocate(byteCount: Int, alignment: Int) -> UnsafeMutableRawPointer? {
     let asked = _programByteCount(byteCount, alignment: alignment)
-    guard let block = parent.allocate(byteCount: byteCount, alignment: alignment) else {
+    guard let block = parent.allocateUncleared(byteCount: byteCount, alignment: alignment) else {
       return nil
     }
     allocations &+= 1

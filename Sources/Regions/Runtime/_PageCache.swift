@@ -5,9 +5,10 @@ import RegionMacrosSupport
 /// which costs more than zeroing a resident page). Ranges of the reservation.
 ///
 /// At most `capacity` ranges and `byteLimit` bytes are kept; more go back to the OS at once.
-/// A range is handed out again only for the same size and a compatible alignment, zeroed
-/// first, so source layers keep their zeroed-memory promise. `Region.releaseCachedPages()`
-/// empties the cache.
+/// A range is handed out again only for the same size and a compatible alignment, and zeroed
+/// first when the taker asks (`Mmap.allocate`, which promises zeroed memory; not
+/// `Mmap.allocateUncleared`, which carving layers and the region's `malloc` call).
+/// `Region.releaseCachedPages()` empties the cache.
 enum _PageCache {
   static let capacity = 64
   static let byteLimit = 64 << 20
@@ -54,8 +55,8 @@ enum _PageCache {
     }
   }
 
-  /// Zeroed pages of exactly `byteCount` bytes aligned to `alignment`, if cached.
-  static func take(byteCount: Int, alignment: Int) -> UnsafeMutableRawPointer? {
+  /// Pages of exactly `byteCount` bytes aligned to `alignment`, if cached; zeroed if `cleared`.
+  static func take(byteCount: Int, alignment: Int, cleared: Bool) -> UnsafeMutableRawPointer? {
     guard let entries else { return nil }
     let found: UnsafeMutableRawPointer? = withLock {
       var index = count - 1
@@ -72,7 +73,7 @@ enum _PageCache {
       }
       return nil
     }
-    found?.initializeMemory(as: UInt8.self, repeating: 0, count: byteCount)
+    if cleared { found?.initializeMemory(as: UInt8.self, repeating: 0, count: byteCount) }
     return found
   }
 

@@ -19,13 +19,14 @@ enum _PageSource {
     return state.assumingMemoryBound(to: _RegionCore.self)
   }
 
-  /// Pages for the region being served: cached ones, or a fresh range of the reservation.
-  static let acquire: @convention(c) (Int, Int) -> UnsafeMutableRawPointer? = {
-    byteCount, alignment in
+  /// Pages for the region being served: cached ones (cleared when asked), or a fresh range of
+  /// the reservation.
+  static let acquire: @convention(c) (Int, Int, Bool) -> UnsafeMutableRawPointer? = {
+    byteCount, alignment, cleared in
     guard let core = serving else { return regions_os_map(byteCount, alignment) }
     if regions_os_map_should_fail() { return nil }
     guard
-      let pointer = _PageCache.take(byteCount: byteCount, alignment: alignment)
+      let pointer = _PageCache.take(byteCount: byteCount, alignment: alignment, cleared: cleared)
         ?? _AddressSpace.take(byteCount: byteCount, alignment: alignment)
     else { return nil }
     _Spans.register(pointer, byteCount: byteCount, core: core, source: .pages, outerSpan: nil)

@@ -91,7 +91,7 @@ final class _StackPaths {
       // hook to the ground).
       thread.pointee.state = UnsafeMutableRawPointer(core)
       thread.pointee.serving_byte_count = byteCount
-      base = core.pointee.stack.assumingMemoryBound(to: Stack.self).pointee.allocate(
+      base = core.pointee.stack.assumingMemoryBound(to: Stack.self).pointee.allocateUncleared(
         byteCount: offset &+ Swift.max(byteCount, _BlockHeader.minimumTail), alignment: offset)
       thread.pointee.state = nil
     }
