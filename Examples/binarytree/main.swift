@@ -6,8 +6,9 @@
 //   swift run -c release binarytree 18 --mode pool     # one SizeClasses region for them all
 //   swift run -c release binarytree 18 --profile heap.json   # that region, profiled
 //
-// In region mode the temporary trees are built in a fresh region per batch (about a million
-// nodes each), served by a bump allocator; the long-lived tree stays on the ground.
+// In region mode the temporary trees are built in a fresh region per batch (65,536 nodes,
+// 3 MiB, or one tree where a tree is larger), served by a bump allocator; the long-lived tree
+// stays on the ground.
 // Elapsed seconds go to standard error.
 //
 // Built with `-D BINARYTREE_GROUND` (the `binarytree-ground` benchmark target shares this
@@ -86,8 +87,10 @@ while let argument = arguments.popFirst() {
   typealias BatchStack = Chunk<Mmap>
 #endif
 let chunkSize = 1 << 20
-/// Nodes per region before it is reset and entered again.
-let nodesPerBatch = 1 << 20
+/// Nodes per region before it is closed and the next entered: few enough that the chunks the
+/// next region reuses (from the runtime's page cache) are still in the CPU's cache. A batch
+/// of 2^20 nodes (48 MiB) takes about 9 % longer (Docs/PerformanceNotes.md).
+let nodesPerBatch = 1 << 16
 
 let minDepth = 4
 let maxDepth = max(minDepth + 2, maxDepthArgument)
