@@ -65,4 +65,34 @@ struct PageCacheTests {
     let message = String(decoding: result?.standardErrorContent ?? [], as: UTF8.self)
     #expect(message.isEmpty, "\(message)")
   }
+
+  /// The same through a parsed stack, whose layers are type-erased.
+  @Test func aParsedStackClearsForZeroAndNotForMalloc() async throws {
+    let result = await #expect(processExitsWith: .success, observing: [\.standardErrorContent]) {
+      Region.releaseCachedPages()
+      let dirty = PageCacheTests.dirtyOneChunk()
+      let zeroStack = try! ParsedStack(parsing: "Zero { Mmap() }")
+      Region.enter(zeroStack) {
+        let block = opaqueMalloc(PageCacheTests.pageBlockByteCount)!
+        precondition(UInt(bitPattern: block) >> 12 == dirty >> 12, "not the cached pages")
+        let bytes = block.assumingMemoryBound(to: UInt8.self)
+        for offset in 0..<PageCacheTests.pageBlockByteCount where bytes[offset] != 0 {
+          preconditionFailure(
+            "byte \(offset) of a parsed Zero { Mmap() } block is \(bytes[offset])")
+        }
+        opaqueFree(block)
+      }
+      _ = PageCacheTests.dirtyOneChunk()
+      let pages = try! ParsedStack(parsing: "Mmap()")
+      Region.enter(pages) {
+        let block = opaqueMalloc(PageCacheTests.pageBlockByteCount)!
+        precondition(UInt(bitPattern: block) >> 12 == dirty >> 12, "not the cached pages")
+        let bytes = block.assumingMemoryBound(to: UInt8.self)
+        precondition(bytes[1000] == 0xAB, "the reused pages were cleared: \(bytes[1000])")
+        opaqueFree(block)
+      }
+    }
+    let message = String(decoding: result?.standardErrorContent ?? [], as: UTF8.self)
+    #expect(message.isEmpty, "\(message)")
+  }
 }

@@ -43,6 +43,11 @@ public struct ParsedStack: Layer {
     top.allocate(byteCount: byteCount, alignment: alignment)
   }
 
+  /// A block from the parsed stack's top layer's `allocateUncleared`.
+  public mutating func allocateUncleared(byteCount: Int, alignment: Int)
+    -> UnsafeMutableRawPointer?
+  { top.allocateUncleared(byteCount: byteCount, alignment: alignment) }
+
   /// Gives a block back to the parsed stack's top layer.
   public mutating func deallocate(
     _ pointer: UnsafeMutableRawPointer, byteCount: Int, alignment: Int
