@@ -4,11 +4,12 @@
 // included). Outside every region they pass straight to the next allocator in symbol order,
 // found with dlsym(RTLD_NEXT, …): glibc, or a preloaded jemalloc / mimalloc. Inside a region,
 // and for every pointer in the runtime's reserved address range, they call the Regions
-// runtime's routes, which decide everything. Each entry point reads its own return address
-// first thing (the caller classification needs the caller, and clang may outline the rest of
-// a function into a `.cold` part whose return address is the entry point's). Under ASan /
-// TSan (which interpose malloc themselves) the hook compiles out and the ground is the C
-// library's malloc.
+// runtime's routes, which decide everything. `malloc` and `free` themselves are in Entries.c
+// (assembly on x86-64) and jump to the routed paths here. Each entry point reads its own
+// return address first thing (the caller classification needs the caller, and clang may
+// outline the rest of a function into a `.cold` part whose return address is the entry
+// point's). Under ASan / TSan (which interpose malloc themselves) the hook compiles out and the
+// ground is the C library's malloc.
 #define _GNU_SOURCE
 #include "RegionMacrosSupport.h"
 #include "Interposer.h"
@@ -34,7 +35,7 @@ bool regions_hook_is_compiled(void) { return true; }
 
 // MARK: The next allocator
 
-static void *(*next_malloc)(size_t);
+void *(*regions_next_malloc)(size_t);
 static void *(*next_calloc)(size_t, size_t);
 static void *(*next_realloc)(void *, size_t);
 static int (*next_posix_memalign)(void **, size_t, size_t);
@@ -44,15 +45,15 @@ static void *(*next_valloc)(size_t);
 static void *(*next_pvalloc)(size_t);
 static size_t (*next_usable_size)(void *);
 static void free_starting(void *pointer);
-static void (*next_free)(void *) = free_starting;
+void (*regions_next_free)(void *) = free_starting;
 
 // MARK: Start-up
 
 // Nonzero while allocations must leave the pass-through: regions are open (the count), or the
 // interposer has not started (this bit).
 enum { not_started = 1L << 40 };
-static _Atomic long route_mallocs = not_started;
-static _Atomic long foreign_spans;
+_Atomic long regions_route_mallocs = not_started;
+_Atomic long regions_foreign_spans;
 static _Atomic int start_state;  // 0 not started, 1 starting, 2 started
 static REGIONS_TLS bool starting_here;
 static bool hook_usable;
@@ -60,7 +61,7 @@ static bool hook_started;
 static _Atomic unsigned long reentries;
 
 static void resolve_next(void) {
-  next_malloc = dlsym(RTLD_NEXT, "malloc");
+  regions_next_malloc = dlsym(RTLD_NEXT, "malloc");
   next_calloc = dlsym(RTLD_NEXT, "calloc");
   next_realloc = dlsym(RTLD_NEXT, "realloc");
   next_posix_memalign = dlsym(RTLD_NEXT, "posix_memalign");
@@ -69,7 +70,7 @@ static void resolve_next(void) {
   next_valloc = dlsym(RTLD_NEXT, "valloc");
   next_pvalloc = dlsym(RTLD_NEXT, "pvalloc");
   next_usable_size = dlsym(RTLD_NEXT, "malloc_usable_size");
-  next_free = dlsym(RTLD_NEXT, "free");
+  regions_next_free = dlsym(RTLD_NEXT, "free");
 }
 
 /// Starts the interposer once. Returns false on the thread that is starting it, re-entered
@@ -86,7 +87,7 @@ static bool start(void) {
     regions_find_task_slot();
     starting_here = false;
     atomic_store_explicit(&start_state, 2, memory_order_release);
-    atomic_fetch_sub(&route_mallocs, not_started);
+    atomic_fetch_sub(&regions_route_mallocs, not_started);
     return true;
   }
   while (atomic_load_explicit(&start_state, memory_order_acquire) != 2) {
@@ -105,7 +106,7 @@ static void free_starting(void *pointer) {
 
 void *regions_ground_malloc(size_t byte_count) {
   start();
-  return next_malloc(byte_count);
+  return regions_next_malloc(byte_count);
 }
 
 void *regions_ground_aligned(size_t alignment, size_t byte_count) {
@@ -118,7 +119,7 @@ void *regions_ground_aligned(size_t alignment, size_t byte_count) {
 void regions_ground_free(void *pointer) {
   if (pointer == NULL || regions_in_bootstrap(pointer)) return;
   start();
-  next_free(pointer);
+  regions_next_free(pointer);
 }
 
 size_t regions_ground_usable_size(void *pointer) {
@@ -135,10 +136,10 @@ bool regions_hook_start(void) {
   return true;
 }
 
-void regions_hook_open_regions_add(long delta) { atomic_fetch_add(&route_mallocs, delta); }
-void regions_hook_open_regions_clear(void) { atomic_store(&route_mallocs, 0); }
-long regions_hook_open_regions(void) { return atomic_load(&route_mallocs); }
-void regions_hook_foreign_spans_add(long delta) { atomic_fetch_add(&foreign_spans, delta); }
+void regions_hook_open_regions_add(long delta) { atomic_fetch_add(&regions_route_mallocs, delta); }
+void regions_hook_open_regions_clear(void) { atomic_store(&regions_route_mallocs, 0); }
+long regions_hook_open_regions(void) { return atomic_load(&regions_route_mallocs); }
+void regions_hook_foreign_spans_add(long delta) { atomic_fetch_add(&regions_foreign_spans, delta); }
 unsigned long regions_hook_reentries(void) { return atomic_load(&reentries); }
 
 /// Counts a re-entry (an allocation the ground serves while the hook runs): a breakpoint spot.
@@ -148,7 +149,7 @@ __attribute__((noinline)) void regions_hook_count_reentry(void) {
 
 static inline bool owned_elsewhere(const void *pointer) {
   return regions_in_reservation(pointer) ||
-         atomic_load_explicit(&foreign_spans, memory_order_relaxed) != 0;
+         atomic_load_explicit(&regions_foreign_spans, memory_order_relaxed) != 0;
 }
 
 /// Whether an allocation while regions are open goes to the ground without asking the
@@ -207,14 +208,14 @@ __attribute__((always_inline)) static inline void *malloc_bound(size_t byte_coun
     const void *task = regions_current_task();
     if (task == NULL) {
       binding = regions_process_binding_load();
-      if (binding == NULL) return next_malloc(byte_count);
+      if (binding == NULL) return regions_next_malloc(byte_count);
       return regions_core_serve((void *)binding, byte_count, thread);
     }
     if (__builtin_expect(
             task != thread->cached_task || regions_binding_epoch_load() != thread->cached_epoch, 0))
       return regions_route_malloc(byte_count, caller);
     binding = thread->cached_binding;
-    if (binding == REGIONS_GROUND_BINDING) return next_malloc(byte_count);
+    if (binding == REGIONS_GROUND_BINDING) return regions_next_malloc(byte_count);
   }
   return regions_core_serve((void *)binding, byte_count, thread);
 }
@@ -222,22 +223,22 @@ __attribute__((always_inline)) static inline void *malloc_bound(size_t byte_coun
 /// malloc when the caller is not the thread's last program caller (or the thread is inside
 /// the hook or the runtime): the full filter, then the region.
 __attribute__((noinline)) static void *malloc_filtered(size_t byte_count, const void *caller) {
-  if (ground_caller_slow(caller)) return next_malloc(byte_count);
+  if (ground_caller_slow(caller)) return regions_next_malloc(byte_count);
   const void *binding = regions_thread.binding;
-  if (binding == REGIONS_GROUND_BINDING) return next_malloc(byte_count);
+  if (binding == REGIONS_GROUND_BINDING) return regions_next_malloc(byte_count);
   return malloc_bound(byte_count, caller, binding);
 }
 
 /// malloc before the interposer has started.
 __attribute__((noinline)) static void *malloc_starting(size_t byte_count, const void *caller) {
   if (!start()) return regions_interposer_bootstrap(byte_count, 16);
-  if (atomic_load_explicit(&route_mallocs, memory_order_relaxed) == 0)
-    return next_malloc(byte_count);
+  if (atomic_load_explicit(&regions_route_mallocs, memory_order_relaxed) == 0)
+    return regions_next_malloc(byte_count);
   return malloc_filtered(byte_count, caller);
 }
 
-/// malloc once `routing` (route_mallocs) read nonzero. Every slow call is in tail position, so
-/// that the way to a region's fast path saves no register.
+/// malloc once `routing` (regions_route_mallocs) read nonzero. Every slow call is in tail
+/// position, so that the way to a region's fast path saves no register.
 __attribute__((always_inline)) static inline void *malloc_routing(size_t byte_count,
                                                                   const void *caller,
                                                                   long routing) {
@@ -245,7 +246,7 @@ __attribute__((always_inline)) static inline void *malloc_routing(size_t byte_co
   regions_thread_t *thread = &regions_thread;
   const void *binding = thread->binding;
   // In a synchronous `Region.escape` every filter's answer is the ground too.
-  if (binding == REGIONS_GROUND_BINDING) return next_malloc(byte_count);
+  if (binding == REGIONS_GROUND_BINDING) return regions_next_malloc(byte_count);
   if (__builtin_expect(thread->state != NULL || thread->runtime_depth != 0 ||
                            caller != thread->program_caller,
                        0))
@@ -255,23 +256,20 @@ __attribute__((always_inline)) static inline void *malloc_routing(size_t byte_co
 
 /// malloc for the other entry points that read their caller (realloc, operator new, strdup).
 __attribute__((noinline)) static void *malloc_other(size_t byte_count, const void *caller) {
-  long routing = atomic_load_explicit(&route_mallocs, memory_order_relaxed);
-  if (routing == 0) return next_malloc(byte_count);
+  long routing = atomic_load_explicit(&regions_route_mallocs, memory_order_relaxed);
+  if (routing == 0) return regions_next_malloc(byte_count);
   return malloc_routing(byte_count, caller, routing);
 }
 
-void *malloc(size_t byte_count) {
-  REGIONS_CALLER(caller);
-  long routing = atomic_load_explicit(&route_mallocs, memory_order_relaxed);
-  if (__builtin_expect(routing != 0, 0)) return malloc_routing(byte_count, caller, routing);
-  return next_malloc(byte_count);
+void *regions_malloc_routed(size_t byte_count, long routing, const void *caller) {
+  return malloc_routing(byte_count, caller, routing);
 }
 
 /// free of a pointer outside the reservation while foreign spans exist: a foreign span's
 /// block, or the ground's.
-__attribute__((noinline)) static void free_other(void *pointer) {
+__attribute__((noinline)) void regions_free_other(void *pointer) {
   if (pointer == NULL) return;
-  if (!hook_started) return next_free(pointer);
+  if (!hook_started) return regions_next_free(pointer);
   regions_route_free(pointer);
 }
 
@@ -279,24 +277,15 @@ __attribute__((noinline)) static void free_other(void *pointer) {
 /// pointer into no block (the runtime stops).
 __attribute__((noinline)) static void free_unspanned(void *pointer, uintptr_t offset) {
   if (offset < regions_bootstrap_size) return;
-  if (!hook_started) return next_free(pointer);
+  if (!hook_started) return regions_next_free(pointer);
   regions_route_free(pointer);  // not a block: a stop
 }
 
-void free(void *pointer) {
-  uintptr_t offset = (uintptr_t)pointer - regions_reserved_base;
-  // No branch hint: a hint that this is rare makes clang outline it into a part that is
-  // called (with a frame) instead of jumped to.
-  if (offset < regions_reserved_size) {
-    // A region block: its span's region's fast path. (The start-up pages have no span.)
-    void *span = regions_span_entries[offset >> 12];
-    if (__builtin_expect(span != NULL, 1))
-      return regions_span_free(pointer, span, &regions_thread);
-    return free_unspanned(pointer, offset);
-  }
-  if (__builtin_expect(atomic_load_explicit(&foreign_spans, memory_order_relaxed) != 0, 0))
-    return free_other(pointer);
-  next_free(pointer);
+void regions_free_reserved(void *pointer, uintptr_t offset) {
+  // A region block: its span's region's fast path. (The start-up pages have no span.)
+  void *span = regions_span_entries[offset >> 12];
+  if (__builtin_expect(span != NULL, 1)) return regions_span_free(pointer, span, &regions_thread);
+  return free_unspanned(pointer, offset);
 }
 
 void *calloc(size_t count, size_t size) {
@@ -307,7 +296,7 @@ void *calloc(size_t count, size_t size) {
     return NULL;
   }
   if (!start()) return regions_interposer_bootstrap(byte_count, 16);  // zero already
-  if (atomic_load_explicit(&route_mallocs, memory_order_relaxed) != 0) {
+  if (atomic_load_explicit(&regions_route_mallocs, memory_order_relaxed) != 0) {
     void *block = route(byte_count, 16, caller);
     if (block != REGIONS_TO_GROUND) {
       if (block == NULL) errno = ENOMEM;
@@ -323,12 +312,14 @@ void *calloc(size_t count, size_t size) {
 bool regions_interposer_start(void) { return start(); }
 
 void *regions_interposer_routed_malloc(size_t byte_count, const void *caller) {
-  if (atomic_load_explicit(&route_mallocs, memory_order_relaxed) == 0) return NULL;
+  if (atomic_load_explicit(&regions_route_mallocs, memory_order_relaxed) == 0)
+    return NULL;
   return malloc_other(byte_count, caller);
 }
 
 void *regions_interposer_aligned_route(size_t alignment, size_t byte_count, const void *caller) {
-  if (atomic_load_explicit(&route_mallocs, memory_order_relaxed) == 0) return REGIONS_TO_GROUND;
+  if (atomic_load_explicit(&regions_route_mallocs, memory_order_relaxed) == 0)
+    return REGIONS_TO_GROUND;
   return route(byte_count, alignment, caller);
 }
 

@@ -27,6 +27,23 @@ static inline void *regions_next_definition(void **slot, const char *name) {
   const void *name = __builtin_return_address(0); \
   __asm__ volatile("" : "+r"(name))
 
+// What `malloc` and `free` (Entries.c) read on every call, and where they go next.
+
+/// Nonzero while allocations must leave the pass-through: regions are open (their count), or
+/// the interposer has not started.
+REGIONS_HIDDEN extern _Atomic long regions_route_mallocs;
+/// Nonzero while spans outside the reservation exist (a free must look them up).
+REGIONS_HIDDEN extern _Atomic long regions_foreign_spans;
+/// The next allocator's malloc and free (found with dlsym(RTLD_NEXT, …)).
+REGIONS_HIDDEN extern void *(*regions_next_malloc)(size_t);
+REGIONS_HIDDEN extern void (*regions_next_free)(void *);
+/// malloc once `regions_route_mallocs` read `routing`, nonzero, for a call from `caller`.
+REGIONS_HIDDEN void *regions_malloc_routed(size_t byte_count, long routing, const void *caller);
+/// free of a pointer `offset` bytes into the reservation.
+REGIONS_HIDDEN void regions_free_reserved(void *pointer, uintptr_t offset);
+/// free of a pointer outside the reservation while foreign spans exist.
+REGIONS_HIDDEN void regions_free_other(void *pointer);
+
 /// malloc for an entry point that read its own caller (operator new, strdup: CallerEntries.c):
 /// a region's block or the ground's while regions are open, NULL when no region is open or
 /// there is no memory.

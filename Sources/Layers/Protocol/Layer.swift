@@ -110,7 +110,7 @@ extension Layer {
 
   /// `allocate` when `cleared`, else `allocateUncleared`: how a layer that forwards its
   /// parent's ``returnsZeroedMemory`` promise serves each of the two.
-  @inlinable @inline(__always) @usableFromInline
+  @inlinable @inline(__always)
   internal mutating func _allocateBlock(byteCount: Int, alignment: Int, cleared: Bool)
     -> UnsafeMutableRawPointer?
   {
