@@ -23,6 +23,22 @@ struct PageCacheTests {
     }
   }
 
+  /// Stops the program unless every byte of the page-sized `block` is zero.
+  static func requireZeroed(_ block: UnsafeMutableRawPointer, _ what: String) {
+    let bytes = block.assumingMemoryBound(to: UInt8.self)
+    for offset in 0..<pageBlockByteCount where bytes[offset] != 0 {
+      preconditionFailure("byte \(offset) of \(what) is \(bytes[offset])")
+    }
+  }
+
+  /// Stops the program unless `block` lies on the pages `dirtyOneChunk` left at `dirty`,
+  /// still holding what it wrote there.
+  static func requireReusedUncleared(_ block: UnsafeMutableRawPointer, dirty: UInt) {
+    precondition(UInt(bitPattern: block) >> 12 == dirty >> 12, "not the cached pages: \(block)")
+    let bytes = block.assumingMemoryBound(to: UInt8.self)
+    precondition(bytes[1000] == 0xAB, "the reused pages were cleared: \(bytes[1000])")
+  }
+
   @Test func zeroedMemoryIsZeroEvenOnReusedPagesAndMallocReusesThemUncleared() async {
     let result = await #expect(processExitsWith: .success, observing: [\.standardErrorContent]) {
       Region.releaseCachedPages()
@@ -32,10 +48,7 @@ struct PageCacheTests {
       // Zero { Mmap() }: Zero relies on Mmap's promise, so the reused pages are cleared.
       let zeroed: UInt = Region.enter(Zero { Mmap() }) {
         let block = opaqueMalloc(PageCacheTests.pageBlockByteCount)!
-        let bytes = block.assumingMemoryBound(to: UInt8.self)
-        for offset in 0..<PageCacheTests.pageBlockByteCount where bytes[offset] != 0 {
-          preconditionFailure("byte \(offset) of a Zero { Mmap() } block is \(bytes[offset])")
-        }
+        PageCacheTests.requireZeroed(block, "a Zero { Mmap() } block")
         opaqueFree(block)
         return UInt(bitPattern: block)
       }
@@ -45,10 +58,7 @@ struct PageCacheTests {
       _ = PageCacheTests.dirtyOneChunk()
       Region.enter(Mmap()) {
         let block = calloc(1, PageCacheTests.pageBlockByteCount)!
-        let bytes = block.assumingMemoryBound(to: UInt8.self)
-        for offset in 0..<PageCacheTests.pageBlockByteCount where bytes[offset] != 0 {
-          preconditionFailure("byte \(offset) of a calloc'd block is \(bytes[offset])")
-        }
+        PageCacheTests.requireZeroed(block, "a calloc'd block")
         opaqueFree(block)
       }
 
@@ -56,9 +66,7 @@ struct PageCacheTests {
       _ = PageCacheTests.dirtyOneChunk()
       Region.enter(Mmap()) {
         let block = opaqueMalloc(PageCacheTests.pageBlockByteCount)!
-        precondition(UInt(bitPattern: block) >> 12 == dirty >> 12, "not the cached pages: \(block)")
-        let bytes = block.assumingMemoryBound(to: UInt8.self)
-        precondition(bytes[1000] == 0xAB, "the reused pages were cleared: \(bytes[1000])")
+        PageCacheTests.requireReusedUncleared(block, dirty: dirty)
         opaqueFree(block)
       }
     }
@@ -66,7 +74,9 @@ struct PageCacheTests {
     #expect(message.isEmpty, "\(message)")
   }
 
-  /// The same through a parsed stack, whose layers are type-erased.
+  /// The same through a parsed stack, whose layers are type-erased: malloc over a parsed
+  /// `Mmap()` reaches `allocateUncleared` through the erased layers; a parsed `Zero` clears
+  /// the reused pages itself (its erased parent promises nothing).
   @Test func aParsedStackClearsForZeroAndNotForMalloc() async throws {
     let result = await #expect(processExitsWith: .success, observing: [\.standardErrorContent]) {
       Region.releaseCachedPages()
@@ -75,20 +85,14 @@ struct PageCacheTests {
       Region.enter(zeroStack) {
         let block = opaqueMalloc(PageCacheTests.pageBlockByteCount)!
         precondition(UInt(bitPattern: block) >> 12 == dirty >> 12, "not the cached pages")
-        let bytes = block.assumingMemoryBound(to: UInt8.self)
-        for offset in 0..<PageCacheTests.pageBlockByteCount where bytes[offset] != 0 {
-          preconditionFailure(
-            "byte \(offset) of a parsed Zero { Mmap() } block is \(bytes[offset])")
-        }
+        PageCacheTests.requireZeroed(block, "a parsed Zero { Mmap() } block")
         opaqueFree(block)
       }
       _ = PageCacheTests.dirtyOneChunk()
       let pages = try! ParsedStack(parsing: "Mmap()")
       Region.enter(pages) {
         let block = opaqueMalloc(PageCacheTests.pageBlockByteCount)!
-        precondition(UInt(bitPattern: block) >> 12 == dirty >> 12, "not the cached pages")
-        let bytes = block.assumingMemoryBound(to: UInt8.self)
-        precondition(bytes[1000] == 0xAB, "the reused pages were cleared: \(bytes[1000])")
+        PageCacheTests.requireReusedUncleared(block, dirty: dirty)
         opaqueFree(block)
       }
     }
